@@ -1,0 +1,127 @@
+"""Build request messages from plain Python arguments (one place, shared by both clients)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from tierwise.sdk.errors import InvalidArgumentError
+from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
+
+
+@dataclass(frozen=True)
+class RouteOptions:
+    """Per-call routing options."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    quality_target: float | None = None
+    allowed_tiers: Sequence[str] = ()
+    max_cost_usd: float | None = None
+    cache_read_tokens: int = 0
+    batch: bool = False
+    caller: str = ""
+    feature: str = ""
+
+
+Query = str | Sequence[Mapping[str, str]]
+"""A query text, or chat messages as [{"role": "user", "content": "..."}, ...]."""
+
+
+def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
+    try:
+        request = router_pb2.RouteRequest(
+            allowed_tiers=list(options.allowed_tiers),
+            cache_read_tokens=options.cache_read_tokens,
+            batch=options.batch,
+            caller=options.caller,
+            feature=options.feature,
+        )
+        if isinstance(query, str):
+            request.query = query
+        else:
+            request.chat.SetInParent()
+            for index, message in enumerate(query):
+                if "content" not in message:
+                    raise InvalidArgumentError(f"messages[{index}]: missing 'content'")
+                request.chat.messages.add(
+                    role=message.get("role", "user"), content=message["content"]
+                )
+        if options.input_tokens is not None:
+            request.input_tokens = options.input_tokens
+        if options.output_tokens is not None:
+            request.output_tokens = options.output_tokens
+        if options.quality_target is not None:
+            request.quality_target = options.quality_target
+        if options.max_cost_usd is not None:
+            request.max_cost_usd = options.max_cost_usd
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(f"route request: {error}") from error
+    return request
+
+
+def quote(
+    tier: str | None,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cache_write_5m_tokens: int = 0,
+    cache_write_1h_tokens: int = 0,
+    batch: bool = False,
+) -> pricing_pb2.QuoteRequest:
+    try:
+        usage = pricing_pb2.TokenUsage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_5m_tokens=cache_write_5m_tokens,
+            cache_write_1h_tokens=cache_write_1h_tokens,
+            batch=batch,
+        )
+        return pricing_pb2.QuoteRequest(tier=tier or "", usage=usage)
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(f"quote request: {error}") from error
+
+
+TokenSpec = float | Mapping[int, float]
+"""A mean token count, or a histogram {tokens: weight}."""
+
+
+def _distribution(name: str, spec: TokenSpec) -> pricing_pb2.TokenDistribution:
+    if isinstance(spec, Mapping):
+        buckets = [pricing_pb2.TokenBucket(tokens=t, weight=w) for t, w in spec.items()]
+        return pricing_pb2.TokenDistribution(histogram=pricing_pb2.TokenHistogram(buckets=buckets))
+    if isinstance(spec, bool) or not isinstance(spec, int | float):
+        raise InvalidArgumentError(f"{name}: expected a number or a {{tokens: weight}} mapping")
+    return pricing_pb2.TokenDistribution(mean=float(spec))
+
+
+def workload(
+    *,
+    calls_per_month: float,
+    input_tokens: TokenSpec,
+    output_tokens: TokenSpec,
+    cache_hit_rate: float = 0.0,
+    batch_share: float = 0.0,
+    routed_mix: Mapping[str, float] | None = None,
+    self_hosted_fixed_usd_per_month: float | None = None,
+) -> pricing_pb2.QuoteWorkloadRequest:
+    try:
+        message = pricing_pb2.Workload(
+            calls_per_month=calls_per_month,
+            input_tokens=_distribution("input_tokens", input_tokens),
+            output_tokens=_distribution("output_tokens", output_tokens),
+            cache_hit_rate=cache_hit_rate,
+            batch_share=batch_share,
+            routed_mix=dict(routed_mix or {}),
+        )
+        if self_hosted_fixed_usd_per_month is not None:
+            message.self_hosted_fixed_usd_per_month = self_hosted_fixed_usd_per_month
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(f"workload: {error}") from error
+    return pricing_pb2.QuoteWorkloadRequest(workload=message)
+
+
+def reload_policy(policy_toml: str) -> admin_pb2.ReloadPolicyRequest:
+    return admin_pb2.ReloadPolicyRequest(policy_toml=policy_toml)

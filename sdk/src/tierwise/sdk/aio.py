@@ -1,0 +1,196 @@
+"""asyncio client: the same calls as TierwiseClient, as coroutines.
+
+Create it inside the running event loop (grpc.aio channels bind to the loop they start on).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import grpc
+import grpc.aio
+
+from tierwise.sdk import _convert, _requests
+from tierwise.sdk._channel import call_metadata, channel_credentials
+from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
+from tierwise.sdk.client import ROUTE_BATCH_CHUNK
+from tierwise.sdk.errors import UNREACHABLE_CODES, TierwiseError, from_rpc_error
+from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
+from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
+from tierwise.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    pricing_pb2,
+    pricing_pb2_grpc,
+    router_pb2,
+    router_pb2_grpc,
+)
+
+
+class AsyncTierwiseClient:
+    """Non-blocking client; `async with AsyncTierwiseClient(...) as client: ...`."""
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        fail_open_tier: str | None = None,
+        settings: ClientSettings | None = None,
+    ) -> None:
+        base = settings or ClientSettings()
+        overrides: dict[str, Any] = {}
+        if target != DEFAULT_TARGET or settings is None:
+            overrides["target"] = target
+        if fail_open_tier is not None:
+            overrides["fail_open_tier"] = fail_open_tier
+        self.settings = dataclasses.replace(base, **overrides)
+        credentials = channel_credentials(self.settings)
+        options = self.settings.channel_options()
+        if credentials is None:
+            self._channel = grpc.aio.insecure_channel(self.settings.target, options=options)
+        else:
+            self._channel = grpc.aio.secure_channel(
+                self.settings.target, credentials, options=options
+            )
+        self._metadata = call_metadata(self.settings)
+        self._router = router_pb2_grpc.RouterServiceStub(self._channel)
+        self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
+        self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+
+    async def __aenter__(self) -> AsyncTierwiseClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close(grace=None)
+
+    async def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
+        try:
+            return await method(
+                request,
+                timeout=timeout_s if timeout_s is not None else self.settings.timeout_s,
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from error
+
+    async def route(
+        self,
+        query: Query,
+        *,
+        fail_open_tier: str | None = None,
+        timeout_s: float | None = None,
+        **options: Any,
+    ) -> Decision:
+        """See TierwiseClient.route."""
+        request = _requests.route(query, RouteOptions(**options))
+        deadline = timeout_s if timeout_s is not None else self.settings.route_timeout_s
+        fallback = fail_open_tier or self.settings.fail_open_tier
+        try:
+            response: router_pb2.RouteResponse = await self._call(
+                self._router.Route, request, deadline
+            )
+        except TierwiseError as error:
+            if fallback is not None and error.code in UNREACHABLE_CODES:
+                return _convert.fail_open_decision(fallback, error.message)
+            raise
+        return _convert.decision(response)
+
+    async def route_many(
+        self,
+        queries: Iterable[Query],
+        *,
+        fail_open_tier: str | None = None,
+        timeout_s: float | None = None,
+        **options: Any,
+    ) -> list[Decision]:
+        """See TierwiseClient.route_many."""
+        shared = RouteOptions(**options)
+        requests = [_requests.route(q, shared) for q in queries]
+        fallback = fail_open_tier or self.settings.fail_open_tier
+        decisions: list[Decision] = []
+        for start in range(0, len(requests), ROUTE_BATCH_CHUNK):
+            chunk = requests[start : start + ROUTE_BATCH_CHUNK]
+            try:
+                response = await self._call(
+                    self._router.RouteBatch,
+                    router_pb2.RouteBatchRequest(requests=chunk),
+                    timeout_s,
+                )
+            except TierwiseError as error:
+                if fallback is not None and error.code in UNREACHABLE_CODES:
+                    decisions.extend(
+                        _convert.fail_open_decision(fallback, error.message) for _ in chunk
+                    )
+                    continue
+                raise
+            decisions.extend(_convert.decision(r) for r in response.responses)
+        return decisions
+
+    async def quote(
+        self,
+        tier: str | None = None,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int = 0,
+        cache_write_5m_tokens: int = 0,
+        cache_write_1h_tokens: int = 0,
+        batch: bool = False,
+        timeout_s: float | None = None,
+    ) -> QuoteResult:
+        """See TierwiseClient.quote."""
+        request = _requests.quote(
+            tier,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_5m_tokens=cache_write_5m_tokens,
+            cache_write_1h_tokens=cache_write_1h_tokens,
+            batch=batch,
+        )
+        response = await self._call(self._pricing.Quote, request, timeout_s)
+        return _convert.quote_result(response)
+
+    async def quote_workload(
+        self,
+        *,
+        calls_per_month: float,
+        input_tokens: TokenSpec,
+        output_tokens: TokenSpec,
+        cache_hit_rate: float = 0.0,
+        batch_share: float = 0.0,
+        routed_mix: Mapping[str, float] | None = None,
+        self_hosted_fixed_usd_per_month: float | None = None,
+        timeout_s: float | None = None,
+    ) -> WorkloadQuote:
+        """See TierwiseClient.quote_workload."""
+        request = _requests.workload(
+            calls_per_month=calls_per_month,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_hit_rate=cache_hit_rate,
+            batch_share=batch_share,
+            routed_mix=routed_mix,
+            self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
+        )
+        response = await self._call(self._pricing.QuoteWorkload, request, timeout_s)
+        return _convert.workload_quote(response)
+
+    async def list_tiers(self, *, timeout_s: float | None = None) -> TierTable:
+        request = pricing_pb2.ListTiersRequest()
+        return _convert.tier_table(await self._call(self._pricing.ListTiers, request, timeout_s))
+
+    async def reload_policy(
+        self, policy_toml: str, *, timeout_s: float | None = None
+    ) -> PolicyInfo:
+        request = _requests.reload_policy(policy_toml)
+        return _convert.policy_info(await self._call(self._admin.ReloadPolicy, request, timeout_s))
+
+    async def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
+        request = admin_pb2.GetPolicyRequest()
+        return _convert.policy_info(await self._call(self._admin.GetPolicy, request, timeout_s))

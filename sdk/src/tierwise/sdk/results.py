@@ -1,0 +1,191 @@
+"""Typed, immutable results: what callers get back instead of protobuf messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TierEstimate:
+    """What the router expects of one tier for a query."""
+
+    tier: str
+    model: str
+    p_success: float
+    predicted_output_tokens: int
+    quoted_usd: float
+    allowed: bool
+    meets_target: bool
+    within_budget: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A routing decision. `fail_open` is True when the service was unreachable and the
+    caller's fail-open tier was used: such a decision carries no estimates."""
+
+    tier: str
+    model: str
+    difficulty: float | None
+    estimates: tuple[TierEstimate, ...]
+    reason_code: str
+    reason: str
+    escalated: bool
+    out_of_distribution: bool
+    truncated: bool
+    input_tokens: int
+    quality_target: float | None
+    router_version: str
+    table_version: str
+    policy_version: str
+    encoder: str
+    fail_open: bool = False
+
+    def estimate(self, tier: str) -> TierEstimate:
+        """The estimate for one tier id (KeyError if the decision has none for it)."""
+        for item in self.estimates:
+            if item.tier == tier:
+                return item
+        raise KeyError(tier)
+
+
+@dataclass(frozen=True)
+class RequestQuote:
+    """Cost breakdown of one request on one tier, in USD."""
+
+    tier: str
+    model: str
+    input_usd: float
+    cache_write_usd: float
+    cache_read_usd: float
+    output_usd: float
+    subtotal_usd: float
+    batch_discount_usd: float
+    total_usd: float
+    energy_wh: float | None
+    long_context_pricing: bool
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuoteResult:
+    """Quotes for one request on the requested tiers."""
+
+    quotes: tuple[RequestQuote, ...]
+    table_version: str
+
+    def for_tier(self, tier: str) -> RequestQuote:
+        """The quote for one tier id (KeyError if it was not quoted)."""
+        for quote in self.quotes:
+            if quote.tier == tier:
+                return quote
+        raise KeyError(tier)
+
+
+@dataclass(frozen=True)
+class MonthlyCost:
+    """A workload's monthly cost on one tier, or on the routed mix (tier "routed")."""
+
+    tier: str
+    model: str
+    monthly_usd: float
+    usd_per_call: float
+    input_usd: float
+    output_usd: float
+    cache_usd: float
+    batch_discount_usd: float
+    instances: int | None
+    utilisation: float | None
+    fixed_usd: float | None
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Calls per month from which the self-hosted tier is cheaper than an API tier."""
+
+    api_tier: str
+    self_hosted_tier: str
+    calls_per_month: float | None
+    monthly_usd_at_break_even: float | None
+
+
+@dataclass(frozen=True)
+class WorkloadQuote:
+    """Monthly costs of a workload."""
+
+    tiers: tuple[MonthlyCost, ...]
+    routed: MonthlyCost | None
+    break_even: tuple[BreakEven, ...]
+    table_version: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a price comes from."""
+
+    source: str
+    as_of: str
+    note: str
+
+
+@dataclass(frozen=True)
+class LongContextRule:
+    """A whole request above the threshold is billed at these prices."""
+
+    threshold_input_tokens: int
+    usd_per_mtok_input: float
+    usd_per_mtok_output: float
+
+
+@dataclass(frozen=True)
+class HardwareDerivation:
+    """How a self-hosted tier's prices were derived from hardware."""
+
+    model: str
+    gpu: str
+    gpus: int
+    precision: str
+    batch: int
+    usd_per_gpu_hour: float
+    output_tokens_per_s_per_gpu: float
+    input_tokens_per_s_per_gpu: float
+    tokens_per_s_per_user: float
+    wh_per_query: float
+    explanation: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One entry of the active tier table."""
+
+    id: str
+    model: str
+    display_name: str
+    kind: str
+    usd_per_mtok_input: float
+    usd_per_mtok_output: float
+    cache_write_5m_multiplier: float
+    cache_write_1h_multiplier: float
+    cache_read_multiplier: float
+    batch_discount: float
+    long_context: LongContextRule | None
+    min_cacheable_tokens: int
+    provenance: Provenance
+    derivation: HardwareDerivation | None
+
+
+@dataclass(frozen=True)
+class TierTable:
+    """The active tier table."""
+
+    tiers: tuple[Tier, ...]
+    table_version: str
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """The active routing policy."""
+
+    policy_version: str
+    policy_toml: str
+    previous_policy_version: str = ""

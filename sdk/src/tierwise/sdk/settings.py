@@ -1,0 +1,100 @@
+"""Client settings: named defaults with units in their names."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Final
+
+DEFAULT_TARGET: Final = "127.0.0.1:50051"
+# Routing sits before every LLM call: a decision that takes longer than this is worth less
+# than the fail-open tier.
+DEFAULT_ROUTE_TIMEOUT_S: Final = 1.0
+DEFAULT_TIMEOUT_S: Final = 10.0
+DEFAULT_MAX_ATTEMPTS: Final = 3
+DEFAULT_MAX_MESSAGE_BYTES: Final = 8 * 1024 * 1024
+
+_SERVICES: Final = (
+    "tierwise.v1.RouterService",
+    "tierwise.v1.PricingService",
+    "tierwise.v1.AdminService",
+)
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """PEM bytes for TLS; client certificate and key together enable mTLS."""
+
+    root_certificates: bytes | None = None
+    client_certificate: bytes | None = None
+    client_private_key: bytes | None = None
+    # Override the name checked against the server certificate (tests, IP targets).
+    server_name_override: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How to reach Tierwise and how long to wait.
+
+    `target` is any gRPC target: "host:port", "dns:///svc.ns:50051" (every address the name
+    resolves to, round-robin) or "ipv4:10.0.0.1:50051,10.0.0.2:50051" for several replicas.
+    """
+
+    target: str = DEFAULT_TARGET
+    route_timeout_s: float = DEFAULT_ROUTE_TIMEOUT_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    fail_open_tier: str | None = None
+    bearer_token: str | None = None
+    tls: TlsSettings | None = None
+    extra_channel_options: tuple[tuple[str, str | int], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.target.strip():
+            raise ValueError("target: must not be empty")
+        for name in ("route_timeout_s", "timeout_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}: must be > 0")
+        if not 1 <= self.max_attempts <= 5:
+            raise ValueError("max_attempts: must be between 1 and 5 (gRPC caps retries at 5)")
+        if self.bearer_token is not None and self.tls is None and not _is_loopback(self.target):
+            raise ValueError(
+                "bearer_token: sending a token without TLS is only allowed on loopback"
+            )
+
+    def service_config_json(self) -> str:
+        """Retries only on UNAVAILABLE, and round-robin over every resolved address."""
+        retry = {
+            "maxAttempts": self.max_attempts,
+            "initialBackoff": "0.02s",
+            "maxBackoff": "0.2s",
+            "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        }
+        config = {
+            "loadBalancingConfig": [{"round_robin": {}}],
+            "methodConfig": [{"name": [{"service": s} for s in _SERVICES], "retryPolicy": retry}],
+        }
+        return json.dumps(config)
+
+    def channel_options(self) -> list[tuple[str, str | int]]:
+        options: list[tuple[str, str | int]] = [
+            ("grpc.service_config", self.service_config_json()),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            # Reconnect quickly after a replica restarts instead of backing off for seconds.
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+            ("grpc.keepalive_time_ms", 30_000),
+        ]
+        if self.tls is not None and self.tls.server_name_override:
+            options.append(("grpc.ssl_target_name_override", self.tls.server_name_override))
+        options.extend(self.extra_channel_options)
+        return options
+
+
+def _is_loopback(target: str) -> bool:
+    host = target.split("///")[-1].removeprefix("ipv4:").removeprefix("ipv6:")
+    return host.startswith(("127.", "localhost", "[::1]", "::1", "unix:"))
