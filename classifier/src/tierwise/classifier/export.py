@@ -1,0 +1,143 @@
+"""Build and export the two ONNX graphs (same I/O contract).
+
+inputs : input_ids int64 [batch, seq], attention_mask int64 [batch, seq]
+outputs: difficulty float32 [batch], log_output_tokens float32 [batch],
+         centroid_similarity float32 [batch], embedding float32 [batch, d]
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+INPUT_NAMES = ["input_ids", "attention_mask"]
+OUTPUT_NAMES = ["difficulty", "log_output_tokens", "centroid_similarity", "embedding"]
+OPSET = 17
+
+
+def _router_module(
+    encode: Any, difficulty_head: Any, length_head: Any, centroids: np.ndarray
+) -> Any:
+    import torch
+    import torch.nn as nn
+
+    class Router(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encode = encode
+            self.difficulty_head = difficulty_head
+            self.length_head = length_head
+            self.register_buffer("centroids_t", torch.from_numpy(centroids.T.astype(np.float32)))
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+            emb = self.encode(input_ids, attention_mask)
+            sim = torch.matmul(emb, self.centroids_t).max(dim=-1).values
+            return (
+                self.difficulty_head(emb).squeeze(-1),
+                self.length_head(emb).squeeze(-1),
+                sim,
+                emb,
+            )
+
+    return Router().eval()
+
+
+def transformer_module(
+    hf_model: Any, difficulty_head: Any, length_head: Any, centroids: np.ndarray
+) -> Any:
+    import torch
+    import torch.nn as nn
+
+    class Encode(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = hf_model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            out = self.bert(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            ).last_hidden_state
+            m = attention_mask.unsqueeze(-1).to(out.dtype)
+            pooled = (out * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
+            return nn.functional.normalize(pooled, p=2.0, dim=-1)
+
+    return _router_module(Encode(), difficulty_head, length_head, centroids)
+
+
+def fast_module(
+    table_fp16: np.ndarray, difficulty_head: Any, length_head: Any, centroids: np.ndarray
+) -> Any:
+    import torch
+    import torch.nn as nn
+
+    class Encode(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("table", torch.from_numpy(table_fp16.astype(np.float16)))
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            vec = nn.functional.embedding(input_ids, self.table).to(torch.float32)
+            m = attention_mask.unsqueeze(-1).to(torch.float32)
+            pooled = (vec * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+            return nn.functional.normalize(pooled, p=2.0, dim=-1)
+
+    return _router_module(Encode(), difficulty_head, length_head, centroids)
+
+
+def export_onnx(module: Any, path: Path) -> None:
+    import torch
+
+    ids = torch.tensor([[101, 7592, 2088, 102], [101, 2129, 102, 0]], dtype=torch.long)
+    mask = (ids != 0).long()
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}}
+    axes.update({name: {0: "batch"} for name in OUTPUT_NAMES})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (ids, mask),
+            str(path),
+            input_names=INPUT_NAMES,
+            output_names=OUTPUT_NAMES,
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def optimise_and_quantise(fp32_path: Path, out_path: Path) -> None:
+    """ORT transformer fusion (bert, 12 heads, hidden 384) + dynamic int8 per-channel."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    from onnxruntime.transformers import optimizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fused = Path(tmp) / "fused.onnx"
+        pre = Path(tmp) / "pre.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opt = optimizer.optimize_model(
+                str(fp32_path), model_type="bert", num_heads=12, hidden_size=384
+            )
+            opt.save_model_to_file(str(fused))
+            quant_pre_process(str(fused), str(pre), skip_symbolic_shape=True)
+            quantize_dynamic(
+                str(pre),
+                str(out_path),
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    shutil.copyfile(src, dst)

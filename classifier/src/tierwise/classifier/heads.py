@@ -1,0 +1,94 @@
+"""Regression heads on the (L2-normalised) query embedding: small MLPs, trained with Adam."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    hidden: int = 128
+    dropout: float = 0.1
+    epochs: int = 60
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-3
+
+
+def make_head(dim: int, cfg: HeadConfig) -> Any:
+    import torch.nn as nn
+
+    return nn.Sequential(
+        nn.Linear(dim, cfg.hidden),
+        nn.GELU(),
+        nn.Dropout(cfg.dropout),
+        nn.Linear(cfg.hidden, 1),
+    )
+
+
+def train_head(
+    x: np.ndarray, y: np.ndarray, cfg: HeadConfig, seed: int, weights: np.ndarray | None = None
+) -> Any:
+    """Weighted MSE regression of y on x. Targets are standardised internally."""
+    import torch
+    import torch.nn as nn
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    mu, sd = float(np.mean(y)), float(np.std(y) + 1e-6)
+    head = make_head(x.shape[1], cfg)
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    yt = torch.from_numpy(((y - mu) / sd).astype(np.float32))
+    wt = torch.from_numpy(
+        (np.ones_like(y) if weights is None else weights / weights.mean()).astype(np.float32)
+    )
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n = len(y)
+    steps = max(1, cfg.epochs * ((n + cfg.batch_size - 1) // cfg.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
+    head.train()
+    for _ in range(cfg.epochs):
+        perm = torch.from_numpy(rng.permutation(n))
+        for s in range(0, n, cfg.batch_size):
+            idx = perm[s : s + cfg.batch_size]
+            pred = head(xt[idx]).squeeze(-1)
+            loss = (wt[idx] * (pred - yt[idx]) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    head.eval()
+    # Fold the de-standardisation into the last layer so the module outputs y directly.
+    with torch.no_grad():
+        last = head[-1]
+        assert isinstance(last, nn.Linear)
+        last.weight.mul_(sd)
+        last.bias.mul_(sd).add_(mu)
+    return head
+
+
+def predict_head(head: Any, x: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode():
+        out = head(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).squeeze(-1)
+    return np.asarray(out.numpy(), dtype=np.float64)
+
+
+def oof_predictions(
+    x: np.ndarray, y: np.ndarray, cfg: HeadConfig, seed: int, folds: int = 5
+) -> np.ndarray:
+    """Out-of-fold predictions (for calibrating the IRT scale on unseen-query b-hat)."""
+    rng = np.random.default_rng(seed)
+    fold = rng.integers(0, folds, size=len(y))
+    out = np.zeros(len(y), dtype=np.float64)
+    for k in range(folds):
+        tr, te = fold != k, fold == k
+        if te.sum() == 0 or tr.sum() == 0:
+            continue
+        head = train_head(x[tr], y[tr], cfg, seed + k + 1)
+        out[te] = predict_head(head, x[te])
+    return out

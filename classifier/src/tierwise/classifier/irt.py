@@ -1,0 +1,155 @@
+"""Item-response theory fit: P(m solves i) = c_i + (1 - c_i) * sigmoid(a * (theta_m - b_i)).
+
+Joint fit of item difficulties b_i and model abilities theta_m over all sources (graded scores
+are fractional targets). Sources share no models (LLMRouter's 9 open models never meet
+Mixtral/GPT-4), so the scales are linked through the query text: b_i = w.x_i + w0 + delta_i
+(x_i = the query embedding, delta_i L2-penalised). Similar questions therefore get similar
+difficulty whichever benchmark they came from. Full-batch L-BFGS in torch (seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Observations:
+    item: np.ndarray  # int64 [n_obs]
+    model: np.ndarray  # int64 [n_obs]
+    y: np.ndarray  # float32 [n_obs] in [0,1]
+    chance: np.ndarray  # float32 [n_obs] (c of the item)
+    models: tuple[str, ...]
+
+
+def build_observations(
+    outcomes: Sequence[dict[str, float]], chances: Sequence[float]
+) -> Observations:
+    models = tuple(sorted({m for o in outcomes for m in o}))
+    index = {m: k for k, m in enumerate(models)}
+    it, mo, y, c = [], [], [], []
+    for i, (o, ch) in enumerate(zip(outcomes, chances, strict=True)):
+        for m, v in o.items():
+            it.append(i)
+            mo.append(index[m])
+            y.append(v)
+            c.append(ch)
+    return Observations(
+        item=np.asarray(it, dtype=np.int64),
+        model=np.asarray(mo, dtype=np.int64),
+        y=np.asarray(y, dtype=np.float32),
+        chance=np.asarray(c, dtype=np.float32),
+        models=models,
+    )
+
+
+@dataclass(frozen=True)
+class IRTFit:
+    theta: dict[str, float]
+    b: np.ndarray  # [n_items]
+    loss: float
+
+
+def _nll(logits: object, y: object, c: object) -> object:
+    import torch
+
+    assert isinstance(logits, torch.Tensor) and isinstance(y, torch.Tensor)
+    assert isinstance(c, torch.Tensor)
+    p = c + (1.0 - c) * torch.sigmoid(logits)
+    p = p.clamp(1e-6, 1 - 1e-6)
+    return -(y * torch.log(p) + (1 - y) * torch.log1p(-p)).mean()
+
+
+def fit_irt(
+    obs: Observations,
+    x: np.ndarray,
+    l2_theta: float = 1e-3,
+    l2_delta: float = 3e-2,
+    l2_w: float = 1e-3,
+    max_iter: int = 300,
+) -> IRTFit:
+    """Fit theta_m, b_i (with embedding prior x [n_items, d]); discrimination fixed at 1."""
+    import torch
+
+    torch.manual_seed(0)
+    n_items, d = x.shape
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    theta = torch.zeros(len(obs.models), requires_grad=True)
+    w = torch.zeros(d, requires_grad=True)
+    w0 = torch.zeros(1, requires_grad=True)
+    delta = torch.zeros(n_items, requires_grad=True)
+    it = torch.from_numpy(obs.item)
+    mo = torch.from_numpy(obs.model)
+    y = torch.from_numpy(obs.y)
+    c = torch.from_numpy(obs.chance)
+    opt = torch.optim.LBFGS(
+        [theta, w, w0, delta], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe"
+    )
+    n_per_item = max(1.0, len(obs.y) / max(1, n_items))
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        b = xt @ w + w0 + delta
+        loss = _nll(theta[mo] - b[it], y, c)
+        assert isinstance(loss, torch.Tensor)
+        reg = (
+            l2_theta * (theta**2).mean()
+            + l2_delta * (delta**2).mean() / n_per_item * 10
+            + l2_w * (w**2).sum()
+        )
+        total = loss + reg
+        total.backward()  # type: ignore[no-untyped-call]
+        return total
+
+    opt.step(closure)
+    with torch.no_grad():
+        b = (xt @ w + w0 + delta).numpy().astype(np.float64)
+        final = float(_nll(theta[mo] - torch.from_numpy(b).float()[it], y, c))  # type: ignore[arg-type]
+    return IRTFit(
+        theta={m: float(t) for m, t in zip(obs.models, theta.detach().numpy(), strict=True)},
+        b=b,
+        loss=final,
+    )
+
+
+def probability(
+    theta: np.ndarray, b: np.ndarray, chance: np.ndarray, scale: float = 1.0
+) -> np.ndarray:
+    z = np.clip(scale * (theta - b), -30, 30)
+    return np.asarray(chance + (1 - chance) / (1 + np.exp(-z)))
+
+
+def refit_abilities(
+    obs: Observations, b_hat: np.ndarray, l2_theta: float = 1e-3
+) -> tuple[dict[str, float], float]:
+    """Given predicted difficulties b-hat (out-of-fold), refit theta_m and a shared scale a.
+
+    These are the quantities the server uses: P = c + (1-c) sigmoid(a (theta - b-hat)); a < 1
+    absorbs the uncertainty of b-hat, which keeps probabilities calibrated.
+    """
+    import torch
+
+    bh = torch.from_numpy(np.asarray(b_hat, dtype=np.float32))
+    theta = torch.zeros(len(obs.models), requires_grad=True)
+    log_a = torch.zeros(1, requires_grad=True)
+    it = torch.from_numpy(obs.item)
+    mo = torch.from_numpy(obs.model)
+    y = torch.from_numpy(obs.y)
+    c = torch.from_numpy(obs.chance)
+    opt = torch.optim.LBFGS([theta, log_a], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = _nll(torch.exp(log_a) * (theta[mo] - bh[it]), y, c)
+        assert isinstance(loss, torch.Tensor)
+        total = loss + l2_theta * (theta**2).mean()
+        total.backward()  # type: ignore[no-untyped-call]
+        return total
+
+    opt.step(closure)
+    return (
+        {m: float(t) for m, t in zip(obs.models, theta.detach().numpy(), strict=True)},
+        float(torch.exp(log_a).item()),
+    )

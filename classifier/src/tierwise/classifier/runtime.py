@@ -1,0 +1,244 @@
+"""Inference for the router model: numpy + onnxruntime + tokenizers only (no torch).
+
+>>> model = RouterModel.load()                      # shipped bundle, MiniLM int8 encoder
+>>> out = model.predict(["What is 2+2?"])
+>>> out.difficulty, out.log_output_tokens, out.centroid_similarity
+
+``RouterModel.predict`` is thread-safe: the tokenizer is immutable after load (padding and
+truncation are configured once) and onnxruntime sessions support concurrent ``run`` calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+EncoderName = Literal["transformer", "fast"]
+SCHEMA_VERSION = 1
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAMES = ("difficulty", "log_output_tokens", "centroid_similarity", "embedding")
+
+
+class ModelLoadError(Exception):
+    """The bundle cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class RouterOutputs:
+    """One row per input text (numpy arrays)."""
+
+    difficulty: np.ndarray  # float32 [n], IRT difficulty b-hat on the theta scale
+    log_output_tokens: np.ndarray  # float32 [n], natural log of predicted output tokens
+    centroid_similarity: np.ndarray  # float32 [n], max cosine to training-data centroids
+    embedding: np.ndarray  # float32 [n, d], L2-normalised
+    n_tokens: np.ndarray  # int64 [n], tokens the encoder would see before truncation
+    truncated: np.ndarray  # bool [n], True when the text exceeded max_tokens
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    name: str
+    graph: str
+    tokenizer: str
+    max_tokens: int
+    embedding_dim: int
+    ood_threshold: float  # centroid_similarity below this => out of distribution
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Typed view of ``manifest.json``."""
+
+    schema_version: int
+    router_version: str
+    tier_abilities: Mapping[str, float]
+    irt_scale: float  # a in P = c + (1-c) sigmoid(a (theta - difficulty))
+    encoders: Mapping[str, EncoderSpec]
+    output_tokens_median: float
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def p_success(self, difficulty: np.ndarray, tier: str, chance: float = 0.0) -> np.ndarray:
+        """P(tier solves the query) under the IRT model with the default tier abilities."""
+        theta = self.tier_abilities[tier]
+        z = np.clip(self.irt_scale * (theta - np.asarray(difficulty, dtype=np.float64)), -30, 30)
+        return np.asarray(chance + (1.0 - chance) / (1.0 + np.exp(-z)))
+
+    @classmethod
+    def from_file(cls, path: Path) -> Manifest:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as e:
+            raise ModelLoadError(f"{path}: manifest not found") from e
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ModelLoadError(f"{path}: unreadable manifest ({e})") from e
+        try:
+            return cls._parse(raw)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelLoadError(f"{path}: invalid manifest ({type(e).__name__}: {e})") from e
+
+    @classmethod
+    def _parse(cls, raw: Any) -> Manifest:
+        if not isinstance(raw, dict):
+            raise TypeError("top level must be an object")
+        version = int(raw["schema_version"])
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {version} unsupported (expected {SCHEMA_VERSION})")
+        tiers = {str(k): float(v) for k, v in dict(raw["tier_abilities"]).items()}
+        if not tiers or not all(math.isfinite(v) for v in tiers.values()):
+            raise ValueError("tier_abilities must be a non-empty mapping of finite numbers")
+        encoders: dict[str, EncoderSpec] = {}
+        for name, spec in dict(raw["encoders"]).items():
+            encoders[str(name)] = EncoderSpec(
+                name=str(name),
+                graph=str(spec["graph"]),
+                tokenizer=str(spec["tokenizer"]),
+                max_tokens=int(spec["max_tokens"]),
+                embedding_dim=int(spec["embedding_dim"]),
+                ood_threshold=float(spec["ood"]["centroid_similarity_threshold"]),
+            )
+        if not encoders:
+            raise ValueError("no encoders")
+        return cls(
+            schema_version=version,
+            router_version=str(raw["router_version"]),
+            tier_abilities=MappingProxyType(tiers),
+            irt_scale=float(raw["irt"]["scale"]),
+            encoders=MappingProxyType(encoders),
+            output_tokens_median=float(raw["output_length"]["median_tokens"]),
+            raw=MappingProxyType(raw),
+        )
+
+
+def default_bundle_dir() -> Path:
+    """The bundle shipped inside this package."""
+    return Path(__file__).resolve().parent / "shipped"
+
+
+def _session(path: Path, intra_op_threads: int) -> ort.InferenceSession:
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: graph not found")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = intra_op_threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        sess = ort.InferenceSession(
+            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+    except Exception as e:  # onnxruntime raises its own exception types
+        raise ModelLoadError(f"{path}: cannot load ONNX graph ({e})") from e
+    inputs = [i.name for i in sess.get_inputs()]
+    outputs = [o.name for o in sess.get_outputs()]
+    if tuple(inputs) != INPUT_NAMES or not set(OUTPUT_NAMES) <= set(outputs):
+        raise ModelLoadError(
+            f"{path}: graph contract mismatch (inputs {inputs}, outputs {outputs}; "
+            f"expected inputs {list(INPUT_NAMES)} and outputs {list(OUTPUT_NAMES)})"
+        )
+    return sess
+
+
+def _tokenizer(path: Path) -> Tokenizer:
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: tokenizer not found")
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as e:  # tokenizers raises bare Exception subclasses
+        raise ModelLoadError(f"{path}: cannot load tokenizer ({e})") from e
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+class RouterModel:
+    """A loaded router bundle for one encoder (``transformer`` or ``fast``)."""
+
+    manifest: Manifest
+    encoder: str
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        encoder: str,
+        session: ort.InferenceSession,
+        tokenizer: Tokenizer,
+    ) -> None:
+        self.manifest = manifest
+        self.encoder = encoder
+        self.spec = manifest.encoders[encoder]
+        self._session = session
+        self._tokenizer = tokenizer
+        pad = tokenizer.token_to_id("[PAD]")
+        self._pad_id = int(pad) if pad is not None else 0
+
+    @classmethod
+    def load(
+        cls,
+        bundle_dir: str | Path | None = None,
+        encoder: EncoderName = "transformer",
+        intra_op_threads: int = 1,
+    ) -> RouterModel:
+        root = Path(bundle_dir) if bundle_dir is not None else default_bundle_dir()
+        if not root.is_dir():
+            raise ModelLoadError(f"{root}: bundle directory not found")
+        manifest = Manifest.from_file(root / "manifest.json")
+        if encoder not in manifest.encoders:
+            raise ModelLoadError(
+                f"{root / 'manifest.json'}: encoder {encoder!r} not in bundle "
+                f"(has {sorted(manifest.encoders)})"
+            )
+        spec = manifest.encoders[encoder]
+        tokenizer = _tokenizer(root / spec.tokenizer)
+        session = _session(root / spec.graph, intra_op_threads)
+        return cls(manifest, encoder, session, tokenizer)
+
+    @property
+    def ood_threshold(self) -> float:
+        return self.spec.ood_threshold
+
+    def predict(self, texts: Sequence[str]) -> RouterOutputs:
+        if isinstance(texts, str):
+            raise TypeError("predict() takes a sequence of texts, not a single str")
+        n = len(texts)
+        dim = self.spec.embedding_dim
+        if n == 0:
+            f = np.zeros(0, dtype=np.float32)
+            return RouterOutputs(
+                f, f, f, np.zeros((0, dim), np.float32), np.zeros(0, np.int64), np.zeros(0, bool)
+            )
+        encodings = self._tokenizer.encode_batch(list(texts))
+        max_tokens = self.spec.max_tokens
+        n_tokens = np.array([len(e.ids) for e in encodings], dtype=np.int64)
+        seq = max(1, int(min(max_tokens, n_tokens.max())))
+        ids = np.full((n, seq), self._pad_id, dtype=np.int64)
+        mask = np.zeros((n, seq), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            tok_ids = list(enc.ids)
+            if len(tok_ids) > max_tokens:
+                # Keep the final special token (e.g. [SEP]) when the tokenizer adds one.
+                if enc.special_tokens_mask[-1]:
+                    tok_ids = [*tok_ids[: max_tokens - 1], tok_ids[-1]]
+                else:
+                    tok_ids = tok_ids[:max_tokens]
+            ids[row, : len(tok_ids)] = tok_ids
+            mask[row, : len(tok_ids)] = 1
+        diff, length, sim, emb = self._session.run(
+            list(OUTPUT_NAMES), {"input_ids": ids, "attention_mask": mask}
+        )
+        return RouterOutputs(
+            difficulty=np.asarray(diff, dtype=np.float32).reshape(n),
+            log_output_tokens=np.asarray(length, dtype=np.float32).reshape(n),
+            centroid_similarity=np.asarray(sim, dtype=np.float32).reshape(n),
+            embedding=np.asarray(emb, dtype=np.float32).reshape(n, -1),
+            n_tokens=n_tokens,
+            truncated=n_tokens > max_tokens,
+        )

@@ -1,0 +1,515 @@
+"""End-to-end training: data -> embed -> IRT -> heads -> fast encoder -> ONNX -> eval -> bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tierwise.classifier import data as data_mod
+from tierwise.classifier import evaluate as ev
+
+log = logging.getLogger("tierwise.classifier.train")
+
+TIERS = ("self-hosted", "haiku", "sonnet", "opus")
+# (name, weak, strong, source filter)
+PAIRS: tuple[tuple[str, str, str, str], ...] = (
+    ("MMLU Mixtral→GPT-4", data_mod.MIXTRAL, data_mod.GPT4, "routellm-mmlu"),
+    ("GSM8K Mixtral→GPT-4", data_mod.MIXTRAL, data_mod.GPT4, "routellm-gsm8k"),
+    ("GSM8K GPT-3 6B→175B (finetuned)", "gpt3-6b-finetuned", "gpt3-175b-finetuned", "gsm8k-gpt3"),
+    ("GSM8K GPT-3 6B→175B (verifier)", "gpt3-6b-verifier", "gpt3-175b-verifier", "gsm8k-gpt3"),
+    (
+        "LLMRouter Mistral-7B→Nemotron-51B",
+        "mistral-7b-instruct-v0.3",
+        "llama-3.1-nemotron-51b-instruct",
+        "llmrouter",
+    ),
+    (
+        "LLMRouter Llama-3.1-8B→Nemotron-Super-49B",
+        "llama-3.1-8b-instruct",
+        "llama-3.3-nemotron-super-49b-v1",
+        "llmrouter",
+    ),
+    ("LLMRouter CodeGemma-7B→Gemma-2-9B", "codegemma-7b", "gemma-2-9b-it", "llmrouter"),
+    (
+        "LLMRouter Qwen2.5-7B→Nemotron-51B",
+        "qwen2.5-7b-instruct",
+        "llama-3.1-nemotron-51b-instruct",
+        "llmrouter",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data_dir: Path | None = None  # default: <repo>/../shared/data
+    output_dir: Path | None = None  # default: the shipped bundle directory
+    max_rows_per_source: int | None = None  # cap rows per source (tests)
+    seed: int = 20240611
+    head_epochs: int = 60
+    head_hidden: int = 128
+    oof_folds: int = 5
+    n_centroids: int = 64
+    ood_percentile: float = 1.0  # threshold = this percentile of validation similarities
+    fast_dims: int = 256
+    fast_max_tokens: int = 512
+    transformer_max_tokens: int = 256
+    skip_fast: bool = False
+    min_agreement_cosine: float = 0.97  # fail training if int8 ONNX drifts below this
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    output_dir: Path
+    manifest: dict[str, Any]
+    metrics: dict[str, Any]
+    wall_time_s: float
+    files: dict[str, int] = field(default_factory=dict)  # bundle file -> bytes
+
+
+def _sha_files(root: Path, files: dict[str, int]) -> str:
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(rel.encode())
+        h.update(str(files[rel]).encode())
+        h.update(hashlib.sha256((root / rel).read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _set_seeds(seed: int) -> None:
+    import random
+
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(k, len(x)))
+    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
+    c = km.cluster_centers_.astype(np.float32)
+    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+
+
+def _calibrate_affine(
+    b_hat: np.ndarray, obs: Any, theta: dict[str, float], scale: float
+) -> tuple[float, float]:
+    """alpha, beta so that c + (1-c) sigmoid(scale (theta - (alpha b + beta))) fits best."""
+    import torch
+
+    from tierwise.classifier.irt import _nll
+
+    th = torch.tensor([theta[m] for m in obs.models], dtype=torch.float32)
+    bh = torch.from_numpy(b_hat.astype(np.float32))
+    it, mo = torch.from_numpy(obs.item), torch.from_numpy(obs.model)
+    y, c = torch.from_numpy(obs.y), torch.from_numpy(obs.chance)
+    params = torch.tensor([1.0, 0.0], requires_grad=True)
+    opt = torch.optim.LBFGS([params], lr=1.0, max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = _nll(scale * (th[mo] - (params[0] * bh[it] + params[1])), y, c)
+        assert isinstance(loss, torch.Tensor)
+        loss.backward()  # type: ignore[no-untyped-call]
+        return loss
+
+    opt.step(closure)
+    a, b = params.detach().numpy().tolist()
+    return float(a), float(b)
+
+
+def _fold_affine(head: Any, alpha: float, beta: float) -> None:
+    import torch
+
+    with torch.no_grad():
+        head[-1].weight.mul_(alpha)
+        head[-1].bias.mul_(alpha).add_(beta)
+
+
+def train(config: TrainConfig) -> TrainResult:
+    t0 = time.perf_counter()
+    from tierwise.classifier import distill, encoders, export, heads, irt
+    from tierwise.classifier.runtime import RouterModel
+
+    encoders.offline()
+    _set_seeds(config.seed)
+    out_dir = Path(config.output_dir) if config.output_dir else Path(__file__).parent / "shipped"
+    data_dir = Path(config.data_dir) if config.data_dir else data_mod.default_data_dir()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 1)
+        log.info("train.step %s %.1fs", name, now - since)
+        return now
+
+    # 1. data
+    ds = data_mod.load_dataset(data_dir, config.max_rows_per_source)
+    train_items, val_items = ds.split()
+    texts = [it.text for it in ds.items]
+    is_val = np.array([it.is_validation for it in ds.items])
+    t = lap("data", t0)
+
+    # 2. MiniLM embeddings
+    st = encoders.load_sentence_transformer()
+    sha = encoders.verify_weights(encoders.minilm_dir())
+    sanity = encoders.sanity_cosines(st)
+    x_tf = encoders.embed(st, texts)
+    t = lap("embed_minilm", t)
+
+    # 3. IRT on training items with outcomes
+    has_out = np.array([bool(it.outcomes) for it in ds.items])
+    tr_idx = np.where(has_out & ~is_val)[0]
+    va_idx = np.where(has_out & is_val)[0]
+    obs_tr = irt.build_observations(
+        [ds.items[i].outcomes for i in tr_idx], [ds.items[i].chance for i in tr_idx]
+    )
+    fit = irt.fit_irt(obs_tr, x_tf[tr_idx])
+    b_target = fit.b
+    t = lap("irt", t)
+
+    # Output-length targets: MiniLM WordPiece tokens of responses / reference solutions.
+    from tokenizers import Tokenizer
+
+    wp = Tokenizer.from_file(str(encoders.minilm_dir() / "tokenizer.json"))
+    wp.no_truncation()
+    wp.no_padding()
+
+    def count(s: str) -> int:
+        return len(wp.encode(s, add_special_tokens=False).ids)
+
+    len_target = np.array(
+        [
+            v if (v := data_mod.output_log_tokens(it, count)) is not None else np.nan
+            for it in ds.items
+        ]
+    )
+    len_tr = np.where(~np.isnan(len_target) & ~is_val)[0]
+    len_va = np.where(~np.isnan(len_target) & is_val)[0]
+    t = lap("length_targets", t)
+
+    hcfg = heads.HeadConfig(hidden=config.head_hidden, epochs=config.head_epochs)
+    encoder_names = ["transformer"] + ([] if config.skip_fast else ["fast"])
+
+    # 4. fast encoder: distilled static table
+    fast_tok_json = ""
+    table = np.zeros((0, 0), dtype=np.float16)
+    if not config.skip_fast:
+        hf_for_distil = encoders.load_hf_encoder()
+        fast_tok_json = distill.fast_tokenizer_json(
+            encoders.minilm_dir() / "tokenizer.json", config.fast_max_tokens
+        )
+        table = distill.distil_table(
+            hf_for_distil,
+            fast_tok_json,
+            [ds.items[i].text for i in np.where(~is_val)[0]],
+            dims=config.fast_dims,
+            seed=config.seed,
+        ).astype(np.float16)
+        del hf_for_distil
+        x_fast = distill.static_embed(table, fast_tok_json, texts)
+        e = distill.static_embed(
+            table, fast_tok_json, [p for a, b, _ in encoders.SANITY_PAIRS for p in (a, b)]
+        )
+        fast_sanity = [float(e[0] @ e[1]), float(e[2] @ e[3])]
+        t = lap("distil_fast", t)
+
+    # 5. heads per encoder (+ calibration of the IRT scale on out-of-fold b-hat)
+    heads_by_enc: dict[str, tuple[Any, Any, np.ndarray]] = {}
+    theta_cal: dict[str, float] = {}
+    scale = 1.0
+    calib: dict[str, dict[str, float]] = {}
+    for name in encoder_names:
+        x = x_tf if name == "transformer" else x_fast
+        b_oof = heads.oof_predictions(
+            x[tr_idx], b_target, hcfg, config.seed, folds=config.oof_folds
+        )
+        if name == "transformer":
+            theta_cal, scale = irt.refit_abilities(obs_tr, b_oof)
+            alpha, beta = 1.0, 0.0
+        else:
+            alpha, beta = _calibrate_affine(b_oof, obs_tr, theta_cal, scale)
+        calib[name] = {"alpha": alpha, "beta": beta}
+        h_b = heads.train_head(x[tr_idx], b_target, hcfg, config.seed)
+        _fold_affine(h_b, alpha, beta)
+        h_len = heads.train_head(x[len_tr], len_target[len_tr], hcfg, config.seed + 100)
+        cents = _kmeans(x[~is_val], config.n_centroids, config.seed)
+        heads_by_enc[name] = (h_b, h_len, cents)
+        t = lap(f"heads_{name}", t)
+
+    # 6. export
+    tmp = Path(tempfile.mkdtemp(prefix="tierwise-train-"))
+    stage = tmp / "bundle"
+    stage.mkdir()
+    hf = encoders.load_hf_encoder()
+    h_b, h_len, cents = heads_by_enc["transformer"]
+    tf_module = export.transformer_module(hf, h_b, h_len, cents)
+    export.export_onnx(tf_module, tmp / "router_fp32.onnx")
+    export.optimise_and_quantise(tmp / "router_fp32.onnx", stage / "router.onnx")
+    tok = Tokenizer.from_file(str(encoders.minilm_dir() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    (stage / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
+    if not config.skip_fast:
+        fb, fl, fc = heads_by_enc["fast"]
+        fast_module = export.fast_module(table, fb, fl, fc)
+        export.export_onnx(fast_module, stage / "router_fast.onnx")
+        (stage / "tokenizer_fast.json").write_text(fast_tok_json, encoding="utf-8")
+    t = lap("export", t)
+
+    # 7. provisional manifest (thresholds filled after scoring validation with ONNX)
+    theta_mixtral = theta_cal.get(data_mod.MIXTRAL, 0.0)
+    theta_gpt4 = theta_cal.get(data_mod.GPT4, theta_mixtral + 1.0)
+    gap = theta_gpt4 - theta_mixtral
+    tier_abilities = {
+        "self-hosted": theta_mixtral,
+        "haiku": theta_mixtral + 0.5 * gap,
+        "sonnet": theta_gpt4,
+        "opus": theta_gpt4 + 0.5 * gap,
+    }
+    config_blob = json.dumps(
+        {k: str(v) for k, v in asdict(config).items() if k not in {"output_dir"}}, sort_keys=True
+    )
+    data_hash = _sha_files(data_dir, ds.files)
+    short = hashlib.sha256((data_hash + config_blob).encode()).hexdigest()[:10]
+    router_version = f"{dt.date.today().isoformat()}+{short}"
+    enc_specs: dict[str, Any] = {
+        "transformer": {
+            "graph": "router.onnx",
+            "tokenizer": "tokenizer.json",
+            "max_tokens": config.transformer_max_tokens,
+            "embedding_dim": 384,
+            "kind": "all-MiniLM-L6-v2, mean pooling, L2, int8 dynamic per-channel (ORT-fused)",
+            "ood": {"centroid_similarity_threshold": -1.0},
+        }
+    }
+    if not config.skip_fast:
+        enc_specs["fast"] = {
+            "graph": "router_fast.onnx",
+            "tokenizer": "tokenizer_fast.json",
+            "max_tokens": config.fast_max_tokens,
+            "embedding_dim": config.fast_dims,
+            "kind": f"static table distilled from MiniLM, PCA {config.fast_dims}-d, SIF, fp16",
+            "ood": {"centroid_similarity_threshold": -1.0},
+        }
+    lt = len_target[len_tr]
+    manifest: dict[str, Any] = {
+        "schema_version": 1,
+        "router_version": router_version,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "encoders": enc_specs,
+        "tier_abilities": tier_abilities,
+        "irt": {
+            "model": "P = c + (1 - c) * sigmoid(scale * (theta - difficulty))",
+            "scale": scale,
+            "discrimination": 1.0,
+            "chance_default": 0.0,
+            "model_abilities": theta_cal,
+            "model_abilities_joint_fit": fit.theta,
+            "difficulty_calibration": calib,
+        },
+        "output_length": {
+            "target": "log(MiniLM WordPiece tokens of the response), mean over responses",
+            "median_tokens": float(np.exp(np.median(lt))) if len(lt) else 200.0,
+            "mean_log_tokens": float(np.mean(lt)) if len(lt) else 5.3,
+            "std_log_tokens": float(np.std(lt)) if len(lt) else 1.0,
+            "n_train": len(lt),
+        },
+        "training": {
+            "seed": config.seed,
+            "config": json.loads(config_blob),
+            "data_dir_sha256": data_hash,
+            "data_files": ds.files,
+            "dropped_contaminated": ds.dropped_contaminated,
+            "items": len(ds.items),
+            "items_train": len(train_items),
+            "items_validation": len(val_items),
+            "validation": "sha256(normalised query) < 0.15",
+            "minilm_sha256": sha,
+            "minilm_sanity_cosines": sanity,
+        },
+    }
+    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    # 8. score validation (and MATH) through the runtime, i.e. exactly what ships
+    eval_idx = np.where(is_val | np.array([it.math_level is not None for it in ds.items]))[0]
+    eval_texts = [texts[i] for i in eval_idx]
+    onnx_out: dict[str, Any] = {}
+    for name in encoder_names:
+        model = RouterModel.load(stage, name, intra_op_threads=2)  # type: ignore[arg-type]
+        parts = [model.predict(eval_texts[s : s + 64]) for s in range(0, len(eval_texts), 64)]
+        onnx_out[name] = {
+            f: np.concatenate([getattr(p, f) for p in parts])
+            for f in ("difficulty", "log_output_tokens", "centroid_similarity", "embedding")
+        }
+    pos = {int(i): k for k, i in enumerate(eval_idx)}
+    t = lap("score_validation", t)
+
+    # agreement (transformer int8 ONNX vs torch; fast ONNX vs numpy reference)
+    agreement: dict[str, Any] = {}
+    import torch
+
+    vpos = np.array([pos[int(i)] for i in np.where(is_val)[0]])
+    vsel = np.where(is_val)[0]
+    for name in encoder_names:
+        x = x_tf if name == "transformer" else x_fast
+        h_b, h_len, _ = heads_by_enc[name]
+        emb = onnx_out[name]["embedding"][vpos]
+        cos = np.sum(emb * x[vsel], axis=1) / np.maximum(
+            np.linalg.norm(emb, axis=1) * np.linalg.norm(x[vsel], axis=1), 1e-12
+        )
+        with torch.inference_mode():
+            d_ref = heads.predict_head(h_b, x[vsel])
+        d_diff = np.abs(onnx_out[name]["difficulty"][vpos] - d_ref)
+        agreement[name] = {
+            "cosine_mean": float(np.mean(cos)) if len(cos) else float("nan"),
+            "cosine_min": float(np.min(cos)) if len(cos) else float("nan"),
+            "difficulty_max_abs_diff": float(np.max(d_diff)) if len(d_diff) else float("nan"),
+            "difficulty_mean_abs_diff": float(np.mean(d_diff)) if len(d_diff) else float("nan"),
+            "n": len(cos),
+        }
+    if agreement["transformer"]["cosine_mean"] < config.min_agreement_cosine:
+        raise RuntimeError(f"int8 ONNX disagrees with torch: {agreement['transformer']}")
+
+    # 9. metrics
+    metrics: dict[str, Any] = {"agreement": agreement, "timings_s": timings}
+    per_enc: dict[str, Any] = {}
+    for name in encoder_names:
+        o = onnx_out[name]
+        d_val = np.array([o["difficulty"][pos[int(i)]] for i in va_idx])
+        res: dict[str, Any] = {"apgr": {}, "apgr_by_difficulty": {}}
+        for label, weak, strong, src in PAIRS:
+            sel = [
+                k
+                for k, i in enumerate(va_idx)
+                if src in ds.items[i].sources
+                and weak in ds.items[i].outcomes
+                and strong in ds.items[i].outcomes
+            ]
+            if len(sel) < 5:
+                continue
+            yw = np.array([ds.items[va_idx[k]].outcomes[weak] for k in sel])
+            ys = np.array([ds.items[va_idx[k]].outcomes[strong] for k in sel])
+            c = np.array([ds.items[va_idx[k]].chance for k in sel])
+            b = d_val[sel]
+            gain = irt.probability(theta_cal[strong], b, c, scale) - irt.probability(
+                theta_cal[weak], b, c, scale
+            )
+            res["apgr"][label] = {"apgr": ev.apgr(gain, yw, ys), "n": len(sel)}
+            res["apgr_by_difficulty"][label] = {"apgr": ev.apgr(b, yw, ys), "n": len(sel)}
+        # calibration on all validation (item, model) outcomes
+        ps, ys_all, srcs = [], [], []
+        for k, i in enumerate(va_idx):
+            it = ds.items[i]
+            for m, v in it.outcomes.items():
+                if m in theta_cal:
+                    ps.append(
+                        float(irt.probability(theta_cal[m], d_val[k], np.array(it.chance), scale))
+                    )
+                    ys_all.append(v)
+                    srcs.append(it.source)
+        p_arr, y_arr = np.array(ps), np.array(ys_all)
+        rel = ev.reliability(p_arr, y_arr)
+        res["brier"] = ev.brier(p_arr, y_arr) if len(p_arr) else float("nan")
+        res["brier_constant_baseline"] = (
+            ev.brier(np.full_like(y_arr, y_arr.mean()), y_arr) if len(y_arr) else float("nan")
+        )
+        res["ece"] = rel.ece
+        res["reliability"] = rel.rows
+        res["n_outcomes"] = len(p_arr)
+        # length
+        lp = np.array([o["log_output_tokens"][pos[int(i)]] for i in len_va])
+        res["length"] = ev.length_errors(lp, len_target[len_va]) if len(len_va) else {}
+        res["length_baseline_median"] = (
+            ev.length_errors(np.full(len(len_va), np.median(lt)), len_target[len_va])
+            if len(len_va) and len(lt)
+            else {}
+        )
+        # MATH level ordering (MATH never enters the difficulty fit)
+        lvl_idx = [i for i in eval_idx if ds.items[i].math_level is not None]
+        if lvl_idx:
+            lv = np.array([ds.items[i].math_level for i in lvl_idx], dtype=np.float64)
+            dd = np.array([o["difficulty"][pos[int(i)]] for i in lvl_idx])
+            res["math_level_spearman"] = ev.spearman(dd, lv)
+            res["math_level_mean_difficulty"] = {
+                int(lvl): float(dd[lv == lvl].mean()) for lvl in sorted(set(lv.tolist()))
+            }
+        sims = o["centroid_similarity"][vpos]
+        thr = float(np.percentile(sims, config.ood_percentile)) if len(sims) else 0.0
+        res["ood"] = {
+            "centroid_similarity_threshold": thr,
+            "percentile": config.ood_percentile,
+            "validation_similarity_percentiles": {
+                str(q): float(np.percentile(sims, q)) for q in (1, 2, 5, 50)
+            }
+            if len(sims)
+            else {},
+            "n_centroids": len(heads_by_enc[name][2]),
+        }
+        manifest["encoders"][name]["ood"] = res["ood"]
+        per_enc[name] = res
+    metrics["encoders"] = per_enc
+    metrics["irt_joint_fit_nll"] = fit.loss
+    metrics["tier_abilities_reference"] = {
+        "theta_calibrated": theta_cal,
+        "scale": scale,
+    }
+    manifest["metrics"] = {
+        name: {
+            "apgr": {k: round(v["apgr"], 4) for k, v in r["apgr"].items()},
+            "brier": r["brier"],
+            "ece": r["ece"],
+            "length": r["length"],
+            "math_level_spearman": r.get("math_level_spearman"),
+            "agreement": agreement[name],
+        }
+        for name, r in per_enc.items()
+    }
+    if not config.skip_fast:
+        manifest["training"]["fast_sanity_cosines"] = fast_sanity
+    timings["total"] = round(time.perf_counter() - t0, 1)
+    manifest["training"]["timings_s"] = timings
+    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    from tierwise.classifier import report
+
+    (stage / "validation_report.md").write_text(
+        report.validation_report(manifest, metrics), encoding="utf-8"
+    )
+    (stage / "MODEL_CARD.md").write_text(report.model_card(manifest, metrics), encoding="utf-8")
+
+    # 10. install the bundle
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.iterdir():
+        if old.is_file() and old.name != ".gitattributes":
+            old.unlink()
+    for f in stage.iterdir():
+        shutil.copyfile(f, out_dir / f.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    files = {f.name: f.stat().st_size for f in sorted(out_dir.iterdir()) if f.is_file()}
+    for name, size in files.items():
+        if size > 50 * 1024 * 1024:
+            raise RuntimeError(f"{name} is {size} bytes (> 50 MB)")
+    os.sync()
+    return TrainResult(
+        output_dir=out_dir,
+        manifest=manifest,
+        metrics=metrics,
+        wall_time_s=time.perf_counter() - t0,
+        files=files,
+    )
