@@ -1,0 +1,1 @@
+"""Tierwise gRPC service: routing decisions and cost quotes."""

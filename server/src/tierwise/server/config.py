@@ -1,0 +1,64 @@
+"""Server settings: frozen, with named defaults. The environment is read only by the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+Encoder = Literal["transformer", "fast"]
+
+DEFAULT_ADDRESS: Final = "127.0.0.1:50051"
+# ONNX calls release the GIL and intra-op threads are pinned to 1, so a few more workers than
+# cores keeps both cores busy while others parse and serialise.
+DEFAULT_MAX_WORKERS: Final = 8
+# Beyond this many in-flight RPCs new ones get RESOURCE_EXHAUSTED at once instead of queueing.
+DEFAULT_MAX_CONCURRENT_RPCS: Final = 64
+# A 1 MB query must fit with room for chat framing.
+DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
+DEFAULT_GRACE_S: Final = 5.0
+DEFAULT_MAX_BATCH_REQUESTS: Final = 1024
+DEFAULT_ENCODER: Final[Encoder] = "transformer"
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """Server certificate and key (PEM); a client CA turns on mutual TLS."""
+
+    certificate_file: Path
+    private_key_file: Path
+    client_ca_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    address: str = DEFAULT_ADDRESS
+    max_workers: int = DEFAULT_MAX_WORKERS
+    max_concurrent_rpcs: int = DEFAULT_MAX_CONCURRENT_RPCS
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    grace_s: float = DEFAULT_GRACE_S
+    max_batch_requests: int = DEFAULT_MAX_BATCH_REQUESTS
+    # None means the packaged defaults.
+    tiers_file: Path | None = None
+    policy_file: Path | None = None
+    model_dir: Path | None = None
+    encoder: Encoder = DEFAULT_ENCODER
+    enable_reflection: bool = True
+    enable_health: bool = True
+    # Off by default: only a hash and the length of queries are logged.
+    log_query_text: bool = False
+    metrics_address: str | None = None
+    tls: TlsFiles | None = None
+    # Bearer tokens accepted; empty disables authentication.
+    auth_tokens: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("max_workers", "max_concurrent_rpcs", "max_message_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1")
+        if self.max_concurrent_rpcs < self.max_workers:
+            raise ValueError("max_concurrent_rpcs: must be >= max_workers")
+        if self.grace_s < 0:
+            raise ValueError("grace_s: must be >= 0")
+        if self.encoder not in ("transformer", "fast"):
+            raise ValueError(f"encoder: must be 'transformer' or 'fast' (got {self.encoder!r})")

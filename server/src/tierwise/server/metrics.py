@@ -1,0 +1,80 @@
+"""Prometheus metrics of one server instance (its own registry, so tests can run several)."""
+
+from __future__ import annotations
+
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+from tierwise.server.router import RouteDecision
+
+# Routing lives in the low milliseconds; quotes and batches take longer.
+_LATENCY_BUCKETS_S = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._http_server: WSGIServer | None = None
+        self.requests = Counter(
+            "tierwise_requests_total", "RPCs by method and status.", ["method", "code"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tierwise_request_latency_seconds", "RPC latency by method.", ["method"],
+            buckets=_LATENCY_BUCKETS_S, registry=self.registry,
+        )
+        self.decisions = Counter(
+            "tierwise_decisions_total", "Routing decisions by chosen tier.", ["tier"],
+            registry=self.registry,
+        )
+        self.escalations = Counter(
+            "tierwise_escalations_total", "Decisions escalated one tier.", registry=self.registry
+        )
+        self.out_of_distribution = Counter(
+            "tierwise_out_of_distribution_total", "Queries flagged out of distribution.",
+            registry=self.registry,
+        )
+        self.none_meets_target = Counter(
+            "tierwise_none_meets_target_total", "Decisions where no allowed tier met the target.",
+            registry=self.registry,
+        )
+        self.quoted_usd = Counter(
+            "tierwise_quoted_usd_total", "Sum of quoted cost of chosen tiers, USD.", ["tier"],
+            registry=self.registry,
+        )
+        self.policy_reloads = Counter(
+            "tierwise_policy_reloads_total", "Policy reload attempts by result.", ["result"],
+            registry=self.registry,
+        )
+
+    def observe_rpc(self, method: str, code: str, seconds: float) -> None:
+        self.requests.labels(method=method, code=code).inc()
+        self.latency.labels(method=method).observe(seconds)
+
+    def observe_decision(self, decision: RouteDecision) -> None:
+        self.decisions.labels(tier=decision.tier).inc()
+        chosen = next(e for e in decision.estimates if e.tier == decision.tier)
+        self.quoted_usd.labels(tier=decision.tier).inc(chosen.quoted_usd)
+        if decision.escalated:
+            self.escalations.inc()
+        if decision.out_of_distribution:
+            self.out_of_distribution.inc()
+        if decision.reason_code.value == "NONE_MEETS_TARGET":
+            self.none_meets_target.inc()
+
+    def serve_http(self, address: str) -> int:
+        """Expose /metrics on host:port (port 0 picks one); returns the bound port."""
+        host, _, port = address.rpartition(":")
+        server, _thread = start_http_server(
+            int(port), addr=host or "127.0.0.1", registry=self.registry
+        )
+        self._http_server = server
+        bound: int = server.server_port
+        return bound
+
+    def stop_http(self) -> None:
+        if self._http_server is not None:
+            self._http_server.shutdown()
+            self._http_server.server_close()
+            self._http_server = None

@@ -1,0 +1,175 @@
+"""The routing policy: tier abilities, quality target, out-of-distribution escalation.
+
+A policy is a TOML document, validated in full before it can replace the active one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+from tierwise.server.errors import PolicyError
+
+DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
+_TOP_KEYS: Final = {"version", "quality_target", "discrimination", "tiers", "ood", "description"}
+_TIER_KEYS: Final = {"ability", "output_tokens_multiplier"}
+_OOD_KEYS: Final = {"min_centroid_similarity", "escalate_truncated"}
+
+
+@dataclass(frozen=True)
+class TierPolicy:
+    """A tier's place on the router's ability scale."""
+
+    ability: float
+    output_tokens_multiplier: float = 1.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    quality_target: float
+    # IRT slope: P(success) = sigmoid(discrimination * (ability - difficulty)).
+    discrimination: float
+    tiers: Mapping[str, TierPolicy]
+    # None: use the encoder's own threshold from the model manifest (each encoder has its
+    # own similarity scale).
+    min_centroid_similarity: float | None
+    escalate_truncated: bool
+    source_text: str
+
+    def p_success(self, tier_id: str, difficulty: float) -> float:
+        logit = self.discrimination * (self.tiers[tier_id].ability - difficulty)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+
+    def by_ability(self, tier_ids: Iterable[str]) -> list[str]:
+        """Tier ids from least to most capable."""
+        return sorted(tier_ids, key=lambda t: self.tiers[t].ability)
+
+    def check_tiers(self, tier_ids: Iterable[str]) -> None:
+        """Every tier of the cost table needs an ability, and the policy may name no others."""
+        known = set(tier_ids)
+        missing = sorted(known - set(self.tiers))
+        if missing:
+            raise PolicyError(self.version, "tiers", f"no ability for tier(s) {', '.join(missing)}")
+        unknown = sorted(set(self.tiers) - known)
+        if unknown:
+            raise PolicyError(
+                self.version,
+                "tiers",
+                f"unknown tier(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+            )
+
+
+def _number(source: str, key: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PolicyError(source, key, f"must be a number (got {value!r})")
+    number = float(value)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise PolicyError(source, key, f"must be between {low} and {high} (got {value!r})")
+    return number
+
+
+def _unknown_keys(source: str, prefix: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise PolicyError(source, f"{prefix}{extra[0]}", f"unknown key; allowed: {sorted(allowed)}")
+
+
+def parse_policy(text: str, source: str = "<inline>") -> Policy:
+    """Parse and validate a policy document; PolicyError names the source and key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(source, "<document>", f"invalid TOML: {error}") from error
+    _unknown_keys(source, "", data, _TOP_KEYS)
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise PolicyError(source, "version", "required non-empty string")
+    tiers_table = data.get("tiers")
+    if not isinstance(tiers_table, dict) or not tiers_table:
+        raise PolicyError(source, "tiers", "required table with one sub-table per tier")
+    tiers: dict[str, TierPolicy] = {}
+    for tier_id, entry in tiers_table.items():
+        if not isinstance(entry, dict):
+            raise PolicyError(source, f"tiers.{tier_id}", "must be a table")
+        _unknown_keys(source, f"tiers.{tier_id}.", entry, _TIER_KEYS)
+        if "ability" not in entry:
+            raise PolicyError(source, f"tiers.{tier_id}.ability", "required")
+        tiers[tier_id] = TierPolicy(
+            ability=_number(source, f"tiers.{tier_id}.ability", entry["ability"], -20, 20),
+            output_tokens_multiplier=_number(
+                source,
+                f"tiers.{tier_id}.output_tokens_multiplier",
+                entry.get("output_tokens_multiplier", 1.0),
+                0.01,
+                100,
+            ),
+        )
+    ood = data.get("ood", {})
+    if not isinstance(ood, dict):
+        raise PolicyError(source, "ood", "must be a table")
+    _unknown_keys(source, "ood.", ood, _OOD_KEYS)
+    escalate_truncated = ood.get("escalate_truncated", True)
+    if not isinstance(escalate_truncated, bool):
+        raise PolicyError(source, "ood.escalate_truncated", "must be true or false")
+    return Policy(
+        version=version.strip(),
+        quality_target=_number(source, "quality_target", data.get("quality_target"), 0, 1),
+        discrimination=_number(source, "discrimination", data.get("discrimination", 1.0), 0.01, 20),
+        tiers=MappingProxyType(tiers),
+        min_centroid_similarity=(
+            None
+            if "min_centroid_similarity" not in ood
+            else _number(
+                source, "ood.min_centroid_similarity", ood["min_centroid_similarity"], -1, 1
+            )
+        ),
+        escalate_truncated=escalate_truncated,
+        source_text=text,
+    )
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read a policy file (None: the packaged default)."""
+    if path is None:
+        text = resources.files("tierwise.server").joinpath("data", DEFAULT_POLICY_RESOURCE)
+        return parse_policy(text.read_text(encoding="utf-8"), f"<packaged {DEFAULT_POLICY_RESOURCE}>")
+    try:
+        text_content = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(str(path), "<file>", f"cannot read: {error}") from error
+    return parse_policy(text_content, str(path))
+
+
+class PolicyHolder:
+    """The active policy, swapped atomically after validation."""
+
+    def __init__(self, policy: Policy, tier_ids: Iterable[str], path: Path | None) -> None:
+        self._tier_ids = tuple(tier_ids)
+        policy.check_tiers(self._tier_ids)
+        self._policy = policy
+        self._path = path
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Policy:
+        return self._policy
+
+    def replace(self, candidate: Policy) -> Policy:
+        """Validate `candidate` against the tier table; on success make it active.
+
+        Returns the policy it replaced. On error the active policy is untouched."""
+        candidate.check_tiers(self._tier_ids)
+        with self._lock:
+            previous, self._policy = self._policy, candidate
+        return previous
+
+    def reload_from_file(self) -> Policy:
+        return self.replace(load_policy(self._path))
