@@ -42,7 +42,7 @@ def distil_table(
     batch_size: int = 1024,
 ) -> np.ndarray:
     import torch
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA  # type: ignore[import-untyped]
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_str(tokenizer_json)
@@ -67,7 +67,7 @@ def distil_table(
     table *= weights[:, None].astype(np.float32)
     special = [vocab[t] for t in ("[PAD]", "[CLS]", "[SEP]", "[MASK]") if t in vocab]
     table[special] = 0.0
-    return table
+    return np.asarray(table, dtype=np.float32)
 
 
 def static_embed(table: np.ndarray, tokenizer_json: str, texts: Sequence[str]) -> np.ndarray:

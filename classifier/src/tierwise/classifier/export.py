@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def _router_module(
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
             emb = self.encode(input_ids, attention_mask)
-            sim = torch.matmul(emb, self.centroids_t).max(dim=-1).values
+            sim = torch.matmul(emb, cast(torch.Tensor, self.centroids_t)).max(dim=-1).values
             return (
                 self.difficulty_head(emb).squeeze(-1),
                 self.length_head(emb).squeeze(-1),
@@ -83,7 +83,9 @@ def fast_module(
             self.register_buffer("table", torch.from_numpy(table_fp16.astype(np.float16)))
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            vec = nn.functional.embedding(input_ids, self.table).to(torch.float32)
+            vec = nn.functional.embedding(input_ids, cast(torch.Tensor, self.table)).to(
+                torch.float32
+            )
             m = attention_mask.unsqueeze(-1).to(torch.float32)
             pooled = (vec * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
             return nn.functional.normalize(pooled, p=2.0, dim=-1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -100,10 +101,10 @@ def fit_irt(
             + l2_w * (w**2).sum()
         )
         total = loss + reg
-        total.backward()  # type: ignore[no-untyped-call]
-        return total
+        total.backward()
+        return cast(torch.Tensor, total)
 
-    opt.step(closure)
+    opt.step(closure)  # type: ignore[no-untyped-call]
     with torch.no_grad():
         b = (xt @ w + w0 + delta).numpy().astype(np.float64)
         final = float(_nll(theta[mo] - torch.from_numpy(b).float()[it], y, c))  # type: ignore[arg-type]
@@ -115,7 +116,7 @@ def fit_irt(
 
 
 def probability(
-    theta: np.ndarray, b: np.ndarray, chance: np.ndarray, scale: float = 1.0
+    theta: float | np.ndarray, b: np.ndarray, chance: np.ndarray, scale: float = 1.0
 ) -> np.ndarray:
     z = np.clip(scale * (theta - b), -30, 30)
     return np.asarray(chance + (1 - chance) / (1 + np.exp(-z)))
@@ -148,7 +149,7 @@ def refit_abilities(
         total.backward()  # type: ignore[no-untyped-call]
         return total
 
-    opt.step(closure)
+    opt.step(closure)  # type: ignore[no-untyped-call]
     return (
         {m: float(t) for m, t in zip(obs.models, theta.detach().numpy(), strict=True)},
         float(torch.exp(log_a).item()),

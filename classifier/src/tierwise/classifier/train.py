@@ -86,6 +86,21 @@ def _sha_files(root: Path, files: dict[str, int]) -> str:
     return h.hexdigest()
 
 
+def _json_safe(v: Any) -> Any:
+    """NaN/inf -> None so manifest.json stays strict JSON."""
+    if isinstance(v, float):
+        return v if np.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+def _dump(manifest: dict[str, Any]) -> str:
+    return json.dumps(_json_safe(manifest), indent=2, allow_nan=False)
+
+
 def _set_seeds(seed: int) -> None:
     import random
 
@@ -98,12 +113,12 @@ def _set_seeds(seed: int) -> None:
 
 
 def _kmeans(x: np.ndarray, k: int, seed: int) -> np.ndarray:
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans  # type: ignore[import-untyped]
 
     k = max(1, min(k, len(x)))
     km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
     c = km.cluster_centers_.astype(np.float32)
-    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+    return np.asarray(c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12))
 
 
 def _calibrate_affine(
@@ -128,7 +143,7 @@ def _calibrate_affine(
         loss.backward()  # type: ignore[no-untyped-call]
         return loss
 
-    opt.step(closure)
+    opt.step(closure)  # type: ignore[no-untyped-call]
     a, b = params.detach().numpy().tolist()
     return float(a), float(b)
 
@@ -344,7 +359,7 @@ def train(config: TrainConfig) -> TrainResult:
             "minilm_sanity_cosines": sanity,
         },
     }
-    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (stage / "manifest.json").write_text(_dump(manifest), encoding="utf-8")
 
     # 8. score validation (and MATH) through the runtime, i.e. exactly what ships
     eval_idx = np.where(is_val | np.array([it.math_level is not None for it in ds.items]))[0]
@@ -484,7 +499,7 @@ def train(config: TrainConfig) -> TrainResult:
         manifest["training"]["fast_sanity_cosines"] = fast_sanity
     timings["total"] = round(time.perf_counter() - t0, 1)
     manifest["training"]["timings_s"] = timings
-    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (stage / "manifest.json").write_text(_dump(manifest), encoding="utf-8")
 
     from tierwise.classifier import report
 

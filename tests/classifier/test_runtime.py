@@ -1,0 +1,181 @@
+"""Runtime contract tests against the shipped bundle (no torch needed except where marked)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tierwise.classifier.runtime import (
+    Manifest,
+    ModelLoadError,
+    RouterModel,
+    RouterOutputs,
+    default_bundle_dir,
+)
+
+EASY = "What is 2+2?"
+HARD = (
+    "Prove that for every positive integer n, the number of partitions of n into distinct "
+    "parts equals the number of partitions of n into odd parts, and determine all n for "
+    "which the sum over k of (-1)^k p(n - k(3k-1)/2) vanishes, using generating functions."
+)
+QUERIES = [
+    EASY,
+    HARD,
+    "How do I reverse a linked list?",
+    "Write a haiku about autumn.",
+    "",
+]
+
+
+@pytest.fixture(scope="module", params=["transformer", "fast"])
+def model(request: pytest.FixtureRequest) -> RouterModel:
+    return RouterModel.load(encoder=request.param)
+
+
+def test_shipped_bundle_files_exist() -> None:
+    root = default_bundle_dir()
+    for name in (
+        "manifest.json",
+        "router.onnx",
+        "router_fast.onnx",
+        "tokenizer.json",
+        "tokenizer_fast.json",
+        "MODEL_CARD.md",
+        "validation_report.md",
+    ):
+        path = root / name
+        assert path.is_file(), name
+        assert path.stat().st_size < 50 * 1024 * 1024, name
+
+
+def test_manifest_typed_view() -> None:
+    m = Manifest.from_file(default_bundle_dir() / "manifest.json")
+    assert m.schema_version == 1
+    assert m.router_version
+    assert set(m.tier_abilities) == {"self-hosted", "haiku", "sonnet", "opus"}
+    t = m.tier_abilities
+    assert t["self-hosted"] < t["haiku"] < t["sonnet"] < t["opus"]
+    assert 0 < m.irt_scale < 5
+    assert set(m.encoders) == {"transformer", "fast"}
+    assert m.encoders["transformer"].max_tokens == 256
+    p = m.p_success(np.array([0.0, 5.0]), "opus")
+    assert p.shape == (2,) and p[0] > p[1]
+
+
+def test_output_contract(model: RouterModel) -> None:
+    out = model.predict(QUERIES)
+    assert isinstance(out, RouterOutputs)
+    n, d = len(QUERIES), model.spec.embedding_dim
+    for name in ("difficulty", "log_output_tokens", "centroid_similarity"):
+        arr = getattr(out, name)
+        assert arr.shape == (n,) and arr.dtype == np.float32, name
+        assert np.all(np.isfinite(arr)), name
+    assert out.embedding.shape == (n, d) and out.embedding.dtype == np.float32
+    norms = np.linalg.norm(out.embedding[:-1], axis=1)  # last one is the empty string
+    np.testing.assert_allclose(norms, 1.0, atol=1e-3)
+    assert out.n_tokens.dtype == np.int64 and out.truncated.dtype == np.bool_
+    assert not out.truncated.any()
+    assert np.all(out.centroid_similarity <= 1.0001)
+
+
+def test_batch_equals_single(model: RouterModel) -> None:
+    batch = model.predict(QUERIES[:3])
+    for i, q in enumerate(QUERIES[:3]):
+        one = model.predict([q])
+        np.testing.assert_allclose(one.difficulty[0], batch.difficulty[i], atol=2e-3)
+
+
+def test_hard_query_is_harder(model: RouterModel) -> None:
+    out = model.predict([EASY, HARD])
+    assert out.difficulty[1] > out.difficulty[0]
+    assert out.log_output_tokens[1] > out.log_output_tokens[0]
+
+
+def test_truncation_flag(model: RouterModel) -> None:
+    long = "word " * (model.spec.max_tokens + 50)
+    out = model.predict([long, EASY])
+    assert out.truncated.tolist() == [True, False]
+    assert out.n_tokens[0] > model.spec.max_tokens
+
+
+def test_empty_input(model: RouterModel) -> None:
+    out = model.predict([])
+    assert out.difficulty.shape == (0,)
+    assert out.embedding.shape == (0, model.spec.embedding_dim)
+
+
+def test_concurrent_predict(model: RouterModel) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ref = model.predict(QUERIES[:4]).difficulty
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: model.predict(QUERIES[:4]).difficulty, range(16)))
+    for o in outs:
+        np.testing.assert_allclose(o, ref, atol=1e-5)
+
+
+def test_load_is_fast() -> None:
+    t = time.perf_counter()
+    RouterModel.load(encoder="transformer")
+    assert time.perf_counter() - t < 2.0  # < 1 s typical; margin for a busy 2-core box
+
+
+def _copy_bundle(tmp_path: Path) -> Path:
+    dst = tmp_path / "bundle"
+    shutil.copytree(default_bundle_dir(), dst)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("victim", "action"),
+    [
+        ("manifest.json", "delete"),
+        ("manifest.json", "corrupt"),
+        ("router.onnx", "delete"),
+        ("router.onnx", "corrupt"),
+        ("tokenizer.json", "delete"),
+        ("tokenizer.json", "corrupt"),
+    ],
+)
+def test_load_errors_name_the_file(tmp_path: Path, victim: str, action: str) -> None:
+    root = _copy_bundle(tmp_path)
+    path = root / victim
+    if action == "delete":
+        path.unlink()
+    else:
+        path.write_bytes(b"\x00not what you expected{")
+    with pytest.raises(ModelLoadError, match=victim.replace(".", r"\.")):
+        RouterModel.load(root, "transformer")
+
+
+def test_manifest_missing_key(tmp_path: Path) -> None:
+    root = _copy_bundle(tmp_path)
+    raw = json.loads((root / "manifest.json").read_text())
+    del raw["tier_abilities"]
+    (root / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelLoadError, match=r"manifest\.json"):
+        RouterModel.load(root)
+
+
+def test_missing_bundle_dir(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="bundle directory"):
+        RouterModel.load(tmp_path / "nope")
+
+
+def test_runtime_import_does_not_import_torch() -> None:
+    code = (
+        "import sys, tierwise.classifier.runtime as r; "
+        "m = r.RouterModel.load(); m.predict(['hi']); "
+        "bad = [k for k in ('torch', 'sentence_transformers', 'transformers', 'sklearn') "
+        "if k in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
