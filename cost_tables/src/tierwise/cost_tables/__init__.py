@@ -1,0 +1,1 @@
+"""Tierwise cost tables."""

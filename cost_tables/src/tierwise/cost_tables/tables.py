@@ -1,0 +1,197 @@
+"""Tier price tables (``data/tiers.toml``): validated, with provenance, self-hosted derived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+from tierwise.cost_tables._toml import Section, packaged_data_path, read_toml
+from tierwise.cost_tables.errors import CostTableError, TableFileError, UnknownIdError
+from tierwise.cost_tables.estimate_types import Efficiency, HardwareEstimate
+from tierwise.cost_tables.hardware import estimate
+
+# Upper bounds that catch unit mistakes ($/token typed as $/M, percent typed as fraction).
+MAX_USD_PER_MTOK = 10_000.0
+MAX_CACHE_MULTIPLIER = 10.0
+MAX_MIN_CACHEABLE_TOKENS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source: str
+    as_of: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LongContextRule:
+    """Above ``threshold_input_tokens`` of prompt the WHOLE request is billed at these rates."""
+
+    threshold_input_tokens: int
+    usd_per_mtok_input: float
+    usd_per_mtok_output: float
+
+
+@dataclass(frozen=True)
+class TierPricing:
+    tier_id: str
+    model: str
+    display_name: str
+    kind: Literal["api", "self-hosted"]
+    usd_per_mtok_input: float
+    usd_per_mtok_output: float
+    cache_write_5m_multiplier: float
+    cache_write_1h_multiplier: float
+    cache_read_multiplier: float
+    batch_discount: float
+    long_context: LongContextRule | None
+    min_cacheable_tokens: int
+    provenance: Provenance
+    derivation: HardwareEstimate | None
+
+
+@dataclass(frozen=True)
+class TierTable:
+    version: str
+    source_path: str
+    tiers: tuple[TierPricing, ...]
+
+    def get(self, tier_id: str) -> TierPricing:
+        for tier in self.tiers:
+            if tier.tier_id == tier_id:
+                return tier
+        raise UnknownIdError("tier", tier_id, self.ids())
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.tier_id for t in self.tiers)
+
+
+def _efficiency(sec: Section) -> Efficiency:
+    """Override the calibrated defaults key by key; unknown keys are typos, not ignored."""
+    values: dict[str, float | int] = {}
+    for f in fields(Efficiency):
+        if not sec.has(f.name):
+            continue
+        if f.type in (int, "int"):
+            values[f.name] = sec.integer(f.name, minimum=1)
+        else:
+            values[f.name] = sec.number(f.name, minimum=0)
+    sec.finish()
+    return Efficiency(**values)  # type: ignore[arg-type]
+
+
+def _derive(sec: Section) -> HardwareEstimate:
+    model = sec.string("model")
+    gpu = sec.string("gpu")
+    gpus = sec.integer("gpus", minimum=1)
+    precision = sec.string("precision")
+    isl = sec.integer("isl", minimum=1)
+    osl = sec.integer("osl", minimum=1)
+    raw = sec.raw("concurrency")
+    concurrency: int | Literal["max"]
+    if raw == "max":
+        concurrency = "max"
+    elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
+        concurrency = raw
+    else:
+        raise sec.error("concurrency", f'must be "max" or an integer >= 1 (got {raw!r})')
+    price = sec.number("usd_per_gpu_hour", positive=True, maximum=1000)
+    eff = _efficiency(sec.table("efficiency"))
+    sec.finish()
+    try:
+        return estimate(
+            model,
+            gpu,
+            gpus,
+            precision,
+            isl,
+            osl,
+            concurrency=concurrency,
+            usd_per_gpu_hour=price,
+            efficiency=eff,
+        )
+    except TableFileError:
+        raise
+    except CostTableError as exc:
+        # Unknown model/GPU, unsupported precision, does not fit: the file is at fault.
+        raise TableFileError(sec.path, sec.key, str(exc)) from exc
+
+
+def _provenance(sec: Section) -> Provenance:
+    prov = Provenance(
+        source=sec.string("source"), as_of=sec.string("as_of"), note=sec.opt_string("note", "")
+    )
+    sec.finish()
+    return prov
+
+
+def _tier(tier_id: str, sec: Section) -> TierPricing:
+    kind_raw = sec.string("kind", choices=("api", "self-hosted"))
+    kind: Literal["api", "self-hosted"] = "api" if kind_raw == "api" else "self-hosted"
+    derivation: HardwareEstimate | None = None
+    if kind == "self-hosted":
+        for typed in ("usd_per_mtok_input", "usd_per_mtok_output", "model"):
+            if sec.has(typed):
+                raise sec.error(typed, "self-hosted prices and model come from [deployment]")
+        derivation = _derive(sec.table("deployment"))
+        model = derivation.model_id
+        usd_in = derivation.usd_per_mtok_input
+        usd_out = derivation.usd_per_mtok_output
+    else:
+        model = sec.string("model")
+        usd_in = sec.number("usd_per_mtok_input", minimum=0, maximum=MAX_USD_PER_MTOK)
+        usd_out = sec.number("usd_per_mtok_output", minimum=0, maximum=MAX_USD_PER_MTOK)
+    long_sec = sec.opt_table("long_context")
+    long_context = None
+    if long_sec is not None:
+        long_context = LongContextRule(
+            threshold_input_tokens=long_sec.integer("threshold_input_tokens", minimum=1),
+            usd_per_mtok_input=long_sec.number(
+                "usd_per_mtok_input", minimum=0, maximum=MAX_USD_PER_MTOK
+            ),
+            usd_per_mtok_output=long_sec.number(
+                "usd_per_mtok_output", minimum=0, maximum=MAX_USD_PER_MTOK
+            ),
+        )
+        long_sec.finish()
+    tier = TierPricing(
+        tier_id=tier_id,
+        model=model,
+        display_name=sec.string("display_name"),
+        kind=kind,
+        usd_per_mtok_input=usd_in,
+        usd_per_mtok_output=usd_out,
+        cache_write_5m_multiplier=sec.number(
+            "cache_write_5m_multiplier", minimum=0, maximum=MAX_CACHE_MULTIPLIER
+        ),
+        cache_write_1h_multiplier=sec.number(
+            "cache_write_1h_multiplier", minimum=0, maximum=MAX_CACHE_MULTIPLIER
+        ),
+        cache_read_multiplier=sec.number(
+            "cache_read_multiplier", minimum=0, maximum=MAX_CACHE_MULTIPLIER
+        ),
+        batch_discount=sec.number("batch_discount", minimum=0, maximum=1),
+        long_context=long_context,
+        min_cacheable_tokens=sec.integer(
+            "min_cacheable_tokens", minimum=0, maximum=MAX_MIN_CACHEABLE_TOKENS
+        ),
+        provenance=_provenance(sec.table("provenance")),
+        derivation=derivation,
+    )
+    sec.finish()
+    return tier
+
+
+def load_tier_table(path: str | Path | None = None) -> TierTable:
+    """Load and validate a tier table (default: the packaged ``data/tiers.toml``).
+
+    Raises :class:`TableFileError` naming the file and the dotted key at fault.
+    """
+    source = packaged_data_path("tiers.toml") if path is None else Path(path)
+    shown, data = read_toml(source)
+    root = Section(shown, "", data)
+    version = root.string("version")
+    tiers = tuple(_tier(tier_id, sec) for tier_id, sec in root.table("tiers").subtables())
+    root.finish()
+    return TierTable(version=version, source_path=shown, tiers=tiers)
