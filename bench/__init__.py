@@ -1,0 +1,1 @@
+"""Tierwise benchmark suite: `python -m bench.run` (what `make bench` calls)."""

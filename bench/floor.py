@@ -1,0 +1,33 @@
+"""The encoder-only floor: the same ONNX graph called in-process, as the server calls it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final, Literal
+
+from tierwise.classifier.runtime import RouterModel
+
+# The server loads its model with RouterModel.load's default of one intra-op thread.
+SERVER_INTRA_OP_THREADS: Final = 1
+WARMUP: Final = 20
+
+
+def floor_latencies(
+    queries: Sequence[str],
+    count: int,
+    encoder: Literal["transformer", "fast"],
+    model_dir: Path | None,
+) -> list[float]:
+    """`RouterModel.predict([q])` (tokenize + graph) on the same query sequence as 1 client."""
+    model = RouterModel.load(model_dir, encoder=encoder, intra_op_threads=SERVER_INTRA_OP_THREADS)
+    for text in queries[:WARMUP]:
+        model.predict([text])
+    latencies = []
+    for index in range(count):
+        text = queries[index % len(queries)]
+        started = time.perf_counter()
+        model.predict([text])
+        latencies.append(time.perf_counter() - started)
+    return latencies
