@@ -71,9 +71,25 @@ class TokenDistribution:
         object.__setattr__(self, "buckets", normalised)
 
     @classmethod
-    def from_mean(cls, tokens: int) -> TokenDistribution:
-        """Every call has exactly ``tokens`` tokens."""
-        return cls(((tokens, 1.0),))
+    def from_mean(cls, tokens: float) -> TokenDistribution:
+        """Every call has ``tokens`` tokens.
+
+        A fractional mean (e.g. 812.5 from a wire ``double``) becomes the two neighbouring
+        whole-token buckets weighted so that ``mean()`` is exactly ``tokens``.
+        """
+        if (
+            isinstance(tokens, bool)
+            or not isinstance(tokens, int | float)
+            or not math.isfinite(tokens)
+        ):
+            raise InvalidInputError("mean", f"must be a number of tokens (got {tokens!r})")
+        if tokens < 0:
+            raise InvalidInputError("mean", f"must be >= 0 (got {tokens!r})")
+        low = math.floor(tokens)
+        frac = tokens - low
+        if frac == 0:
+            return cls(((int(low), 1.0),))
+        return cls(((int(low), 1.0 - frac), (int(low) + 1, frac)))
 
     def mean(self) -> float:
         return sum(t * w for t, w in self.buckets)
