@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tiny_router import TEST_POLICY
+
 from tierwise.sdk import InvalidArgumentError, TierwiseClient
 from tierwise.server.app import TierwiseServer, load_components
 from tierwise.server.config import ServerSettings

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -93,24 +95,34 @@ def test_cli_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().err.startswith("error: ")
 
 
+@contextlib.contextmanager
+def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`tierwise serve` as a real process on a free port; killed if the test did not stop it."""
+    with subprocess.Popen(
+        [*TIERWISE, "serve", "--address", "127.0.0.1:0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            match = re.search(r"serving on 127\.0\.0\.1:(\d+)", line)
+            assert match, line
+            yield process, f"127.0.0.1:{match.group(1)}"
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 def test_serve_runs_reloads_on_sighup_and_drains_on_sigterm(
     tmp_path: Path, tiny_bundle: Path
 ) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(TEST_POLICY)
-    process = subprocess.Popen(
-        [*TIERWISE, "serve", "--address", "127.0.0.1:0", "--model-dir", str(tiny_bundle),
-         "--policy-file", str(policy), "--grace-s", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"serving on 127\.0\.0\.1:(\d+)", line)
-        assert match, line
-        address = f"127.0.0.1:{match.group(1)}"
+    model_args = ("--model-dir", str(tiny_bundle), "--policy-file", str(policy))
+    with serving(*model_args, "--grace-s", "1") as (process, address):
         with grpc.insecure_channel(address) as channel:
             health = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=5
@@ -130,38 +142,23 @@ def test_serve_runs_reloads_on_sighup_and_drains_on_sigterm(
         events = [json.loads(x)["event"] for x in process.stderr.read().splitlines() if x]
         assert "server.started" in events and "policy.applied" in events
         assert "server.stopped" in events
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_logs_never_contain_the_query_text(tmp_path: Path, tiny_bundle: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(TEST_POLICY)
-    process = subprocess.Popen(
-        [*TIERWISE, "serve", "--address", "127.0.0.1:0", "--model-dir", str(tiny_bundle),
-         "--policy-file", str(policy)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = re.search(r":(\d+)", process.stdout.readline())
-        assert port
-        secret = "what is the capital of france"
-        with TierwiseClient(f"127.0.0.1:{port.group(1)}") as sdk_client:
+    secret = "what is the capital of france"
+    with serving("--model-dir", str(tiny_bundle), "--policy-file", str(policy)) as (
+        process,
+        address,
+    ):
+        with TierwiseClient(address) as sdk_client:
             sdk_client.route(secret)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
         assert process.stderr is not None
         log = process.stderr.read()
-        decided = [json.loads(x) for x in log.splitlines() if "route.decided" in x]
-        assert decided and decided[0]["query_chars"] == len(secret)
-        assert "query_sha256" in decided[0]
-        assert "capital of france" not in log
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    decided = [json.loads(x) for x in log.splitlines() if "route.decided" in x]
+    assert decided and decided[0]["query_chars"] == len(secret)
+    assert "query_sha256" in decided[0]
+    assert "capital of france" not in log

@@ -102,7 +102,9 @@ def test_workload_per_tier_mix_and_break_even(client: TierwiseClient) -> None:
     )
     by_tier = {c.tier: c for c in quote.tiers}
     assert set(by_tier) == {"self-hosted", "haiku", "sonnet", "opus"}
-    assert by_tier["haiku"].monthly_usd < by_tier["sonnet"].monthly_usd < by_tier["opus"].monthly_usd
+    assert (
+        by_tier["haiku"].monthly_usd < by_tier["sonnet"].monthly_usd < by_tier["opus"].monthly_usd
+    )
     assert by_tier["self-hosted"].instances is not None and by_tier["self-hosted"].instances >= 1
     assert quote.routed is not None
     expected_mix = (

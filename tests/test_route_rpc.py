@@ -48,10 +48,14 @@ def test_allowed_tiers_and_quality_target(client: TierwiseClient) -> None:
 
 
 def test_max_cost_limits_the_choice(client: TierwiseClient) -> None:
-    cheapest_hard = min(e.quoted_usd for e in client.route(HARD).estimates)
-    decision = client.route(HARD, max_cost_usd=cheapest_hard * 1.0001)
+    unlimited = client.route(HARD, quality_target=0.3)
+    assert unlimited.tier == "sonnet"  # opus and sonnet meet 0.3; sonnet is cheaper
+    cheapest = min(e.quoted_usd for e in unlimited.estimates)
+    decision = client.route(HARD, quality_target=0.3, max_cost_usd=cheapest * 1.0001)
     assert decision.reason_code == "BUDGET_LIMITED"
-    assert decision.estimate(decision.tier).within_budget
+    assert decision.tier == "self-hosted"
+    assert not decision.estimate("sonnet").within_budget
+    assert "max_cost_usd" in decision.reason
 
 
 def test_out_of_distribution_query_escalates_one_tier(client: TierwiseClient) -> None:
@@ -112,7 +116,12 @@ def test_bad_input_is_invalid_argument_naming_the_field(
 
 @pytest.mark.parametrize(
     "query",
-    ["こんにちは、元気ですか", "Привет, как дела?", "🚀🔥💯 emoji only", "```python\nprint(1)\n```"],
+    [
+        "こんにちは、元気ですか",
+        "Привет, как дела?",
+        "🚀🔥💯 emoji only",
+        "```python\nprint(1)\n```",
+    ],
 )
 def test_any_script_gets_a_valid_decision(client: TierwiseClient, query: str) -> None:
     decision = client.route(query)

@@ -75,7 +75,7 @@ def test_missing_model_dir_and_bad_tables_refuse_to_start(tmp_path: Path) -> Non
         load_components(ServerSettings(model_dir=tmp_path / "nowhere"))
     tiers = tmp_path / "tiers.toml"
     tiers.write_text("[tiers.haiku]\nusd_per_mtok_input = -1\n")
-    with pytest.raises(StartupError, match="tiers.toml"):
+    with pytest.raises(StartupError, match=r"tiers\.toml"):
         load_components(ServerSettings(tiers_file=tiers))
 
 
@@ -84,3 +84,14 @@ def test_policy_missing_a_tier_refuses_to_start(tiny_bundle: Path, tmp_path: Pat
     policy.write_text('version = "v"\nquality_target = 0.5\n[tiers.haiku]\nability = 1\n')
     with pytest.raises(StartupError, match="no ability for tier"):
         load_components(ServerSettings(model_dir=tiny_bundle, policy_file=policy))
+
+
+def test_packaged_policy_matches_the_shipped_model() -> None:
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "write_default_policy.py"
+    spec = importlib.util.spec_from_file_location("write_default_policy", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0

@@ -11,13 +11,49 @@ from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 TINY_VOCAB = [
-    "[PAD]", "[UNK]", "what", "is", "2", "+", "the", "capital", "of", "france", "prove",
-    "theorem", "integral", "manifold", "riemann", "hypothesis", "eigenvalue", "topology",
-    "hello", "write", "poem", "about", "cats", "derive", "quantum", "field", "entropy",
+    "[PAD]",
+    "[UNK]",
+    "what",
+    "is",
+    "2",
+    "+",
+    "the",
+    "capital",
+    "of",
+    "france",
+    "prove",
+    "theorem",
+    "integral",
+    "manifold",
+    "riemann",
+    "hypothesis",
+    "eigenvalue",
+    "topology",
+    "hello",
+    "write",
+    "poem",
+    "about",
+    "cats",
+    "derive",
+    "quantum",
+    "field",
+    "entropy",
 ]
 # Words that push the tiny model's difficulty up; everything else stays easy.
-HARD_WORDS = {"prove", "theorem", "integral", "manifold", "riemann", "hypothesis",
-              "eigenvalue", "topology", "derive", "quantum", "field", "entropy"}
+HARD_WORDS = {
+    "prove",
+    "theorem",
+    "integral",
+    "manifold",
+    "riemann",
+    "hypothesis",
+    "eigenvalue",
+    "topology",
+    "derive",
+    "quantum",
+    "field",
+    "entropy",
+}
 TINY_DIM = 4
 TINY_MAX_TOKENS = 16
 

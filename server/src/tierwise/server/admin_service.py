@@ -37,7 +37,7 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
         self._policies = policies
         self._metrics = metrics
 
-    def ReloadPolicy(  # noqa: N802 - gRPC method name
+    def ReloadPolicy(
         self, request: admin_pb2.ReloadPolicyRequest, context: grpc.ServicerContext
     ) -> admin_pb2.ReloadPolicyResponse:
         with rpc_errors(context):
@@ -46,7 +46,7 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
                 policy_version=version, previous_policy_version=previous
             )
 
-    def GetPolicy(  # noqa: N802 - gRPC method name
+    def GetPolicy(
         self, request: admin_pb2.GetPolicyRequest, context: grpc.ServicerContext
     ) -> admin_pb2.GetPolicyResponse:
         policy = self._policies.current

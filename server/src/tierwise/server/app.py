@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -58,7 +59,13 @@ def load_components(settings: ServerSettings) -> Components:
     except ModelLoadError as error:
         raise StartupError(f"router model: {error}") from error
     try:
-        policies = PolicyHolder(load_policy(settings.policy_file), table.ids(), settings.policy_file)
+        policies = PolicyHolder(
+            load_policy(settings.policy_file),
+            table.ids(),
+            settings.policy_file,
+            encoder=model.encoder,
+            embedding_dim=model.spec.embedding_dim,
+        )
     except PolicyError as error:
         raise StartupError(str(error)) from error
     return Components(table, model, policies, Router(model, table, policies))
@@ -156,10 +163,9 @@ class TierwiseServer:
 
     def reload_policy(self) -> None:
         """Re-read the configured policy file; a bad file is rejected and logged."""
-        try:
+        # A rejected policy is already counted and logged; the old one keeps serving.
+        with contextlib.suppress(Exception):
             reload_policy(self.components.policies, self.metrics)
-        except Exception:  # noqa: BLE001 - already counted and logged; keep serving
-            pass
 
     def stop(self, grace_s: float | None = None) -> None:
         """Stop taking new RPCs, let in-flight ones finish for up to grace_s, then stop."""

@@ -95,7 +95,7 @@ def service_handler(
     servicer: object,
     metrics: Metrics,
     auth_tokens: Sequence[str] = (),
-) -> grpc.GenericRpcHandler:
+) -> grpc.GenericRpcHandler[Any, Any]:
     tokens = [t.encode() for t in auth_tokens]
     handlers = {}
     for method in service.methods:

@@ -17,34 +17,47 @@ class Metrics:
         self.registry = CollectorRegistry()
         self._http_server: WSGIServer | None = None
         self.requests = Counter(
-            "tierwise_requests_total", "RPCs by method and status.", ["method", "code"],
+            "tierwise_requests_total",
+            "RPCs by method and status.",
+            ["method", "code"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "tierwise_request_latency_seconds", "RPC latency by method.", ["method"],
-            buckets=_LATENCY_BUCKETS_S, registry=self.registry,
+            "tierwise_request_latency_seconds",
+            "RPC latency by method.",
+            ["method"],
+            buckets=_LATENCY_BUCKETS_S,
+            registry=self.registry,
         )
         self.decisions = Counter(
-            "tierwise_decisions_total", "Routing decisions by chosen tier.", ["tier"],
+            "tierwise_decisions_total",
+            "Routing decisions by chosen tier.",
+            ["tier"],
             registry=self.registry,
         )
         self.escalations = Counter(
             "tierwise_escalations_total", "Decisions escalated one tier.", registry=self.registry
         )
         self.out_of_distribution = Counter(
-            "tierwise_out_of_distribution_total", "Queries flagged out of distribution.",
+            "tierwise_out_of_distribution_total",
+            "Queries flagged out of distribution.",
             registry=self.registry,
         )
         self.none_meets_target = Counter(
-            "tierwise_none_meets_target_total", "Decisions where no allowed tier met the target.",
+            "tierwise_none_meets_target_total",
+            "Decisions where no allowed tier met the target.",
             registry=self.registry,
         )
         self.quoted_usd = Counter(
-            "tierwise_quoted_usd_total", "Sum of quoted cost of chosen tiers, USD.", ["tier"],
+            "tierwise_quoted_usd_total",
+            "Sum of quoted cost of chosen tiers, USD.",
+            ["tier"],
             registry=self.registry,
         )
         self.policy_reloads = Counter(
-            "tierwise_policy_reloads_total", "Policy reload attempts by result.", ["result"],
+            "tierwise_policy_reloads_total",
+            "Policy reload attempts by result.",
+            ["result"],
             registry=self.registry,
         )
 

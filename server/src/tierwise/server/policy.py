@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,7 +18,16 @@ from typing import Any, Final
 from tierwise.server.errors import PolicyError
 
 DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
-_TOP_KEYS: Final = {"version", "quality_target", "discrimination", "tiers", "ood", "description"}
+_TOP_KEYS: Final = {
+    "version",
+    "quality_target",
+    "discrimination",
+    "tiers",
+    "ood",
+    "description",
+    "head",
+}
+_HEAD_KEYS: Final = {"encoder", "weights", "bias", "note"}
 _TIER_KEYS: Final = {"ability", "output_tokens_multiplier"}
 _OOD_KEYS: Final = {"min_centroid_similarity", "escalate_truncated"}
 
@@ -29,6 +38,19 @@ class TierPolicy:
 
     ability: float
     output_tokens_multiplier: float = 1.0
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """A difficulty head re-fitted on a user's own labels (by replay): difficulty =
+    weights · embedding + bias, on the embedding of the named encoder."""
+
+    encoder: str
+    weights: tuple[float, ...]
+    bias: float
+
+    def difficulty(self, embedding: Sequence[float]) -> float:
+        return self.bias + math.fsum(w * x for w, x in zip(self.weights, embedding, strict=True))
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,7 @@ class Policy:
     min_centroid_similarity: float | None
     escalate_truncated: bool
     source_text: str
+    head: LinearHead | None = None
 
     def p_success(self, tier_id: str, difficulty: float) -> float:
         logit = self.discrimination * (self.tiers[tier_id].ability - difficulty)
@@ -51,6 +74,23 @@ class Policy:
     def by_ability(self, tier_ids: Iterable[str]) -> list[str]:
         """Tier ids from least to most capable."""
         return sorted(tier_ids, key=lambda t: self.tiers[t].ability)
+
+    def check_head(self, encoder: str, embedding_dim: int) -> None:
+        """A re-fitted head only fits the encoder (and embedding size) it was fitted on."""
+        if self.head is None:
+            return
+        if self.head.encoder != encoder:
+            raise PolicyError(
+                self.version,
+                "head.encoder",
+                f"fitted for encoder {self.head.encoder!r}, the server runs {encoder!r}",
+            )
+        if len(self.head.weights) != embedding_dim:
+            raise PolicyError(
+                self.version,
+                "head.weights",
+                f"has {len(self.head.weights)} weights, the encoder embeds in {embedding_dim}",
+            )
 
     def check_tiers(self, tier_ids: Iterable[str]) -> None:
         """Every tier of the cost table needs an ability, and the policy may name no others."""
@@ -120,6 +160,7 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
     if not isinstance(escalate_truncated, bool):
         raise PolicyError(source, "ood.escalate_truncated", "must be true or false")
     return Policy(
+        head=_head(source, data.get("head")),
         version=version.strip(),
         quality_target=_number(source, "quality_target", data.get("quality_target"), 0, 1),
         discrimination=_number(source, "discrimination", data.get("discrimination", 1.0), 0.01, 20),
@@ -136,11 +177,34 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
     )
 
 
+def _head(source: str, table: Any) -> LinearHead | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise PolicyError(source, "head", "must be a table")
+    _unknown_keys(source, "head.", table, _HEAD_KEYS)
+    encoder = table.get("encoder")
+    if encoder not in ("transformer", "fast"):
+        raise PolicyError(source, "head.encoder", "must be 'transformer' or 'fast'")
+    weights = table.get("weights")
+    if not isinstance(weights, list) or not weights:
+        raise PolicyError(source, "head.weights", "must be a non-empty array of numbers")
+    return LinearHead(
+        encoder=encoder,
+        weights=tuple(
+            _number(source, f"head.weights[{i}]", w, -1e6, 1e6) for i, w in enumerate(weights)
+        ),
+        bias=_number(source, "head.bias", table.get("bias"), -1e6, 1e6),
+    )
+
+
 def load_policy(path: Path | None = None) -> Policy:
     """Read a policy file (None: the packaged default)."""
     if path is None:
         text = resources.files("tierwise.server").joinpath("data", DEFAULT_POLICY_RESOURCE)
-        return parse_policy(text.read_text(encoding="utf-8"), f"<packaged {DEFAULT_POLICY_RESOURCE}>")
+        return parse_policy(
+            text.read_text(encoding="utf-8"), f"<packaged {DEFAULT_POLICY_RESOURCE}>"
+        )
     try:
         text_content = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -151,12 +215,27 @@ def load_policy(path: Path | None = None) -> Policy:
 class PolicyHolder:
     """The active policy, swapped atomically after validation."""
 
-    def __init__(self, policy: Policy, tier_ids: Iterable[str], path: Path | None) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        tier_ids: Iterable[str],
+        path: Path | None,
+        *,
+        encoder: str,
+        embedding_dim: int,
+    ) -> None:
         self._tier_ids = tuple(tier_ids)
-        policy.check_tiers(self._tier_ids)
+        self._encoder = encoder
+        self._embedding_dim = embedding_dim
+        self.check(policy)
         self._policy = policy
         self._path = path
         self._lock = threading.Lock()
+
+    def check(self, policy: Policy) -> None:
+        """Everything a policy must agree with: the cost table's tiers and the model."""
+        policy.check_tiers(self._tier_ids)
+        policy.check_head(self._encoder, self._embedding_dim)
 
     @property
     def current(self) -> Policy:
@@ -166,7 +245,7 @@ class PolicyHolder:
         """Validate `candidate` against the tier table; on success make it active.
 
         Returns the policy it replaced. On error the active policy is untouched."""
-        candidate.check_tiers(self._tier_ids)
+        self.check(candidate)
         with self._lock:
             previous, self._policy = self._policy, candidate
         return previous

@@ -17,7 +17,7 @@ class PricingService(pricing_pb2_grpc.PricingServiceServicer):
     def __init__(self, table: TierTable) -> None:
         self._table = table
 
-    def Quote(  # noqa: N802 - gRPC method name
+    def Quote(
         self, request: pricing_pb2.QuoteRequest, context: grpc.ServicerContext
     ) -> pricing_pb2.QuoteResponse:
         with rpc_errors(context):
@@ -31,7 +31,7 @@ class PricingService(pricing_pb2_grpc.PricingServiceServicer):
                 table_version=self._table.version,
             )
 
-    def QuoteWorkload(  # noqa: N802 - gRPC method name
+    def QuoteWorkload(
         self, request: pricing_pb2.QuoteWorkloadRequest, context: grpc.ServicerContext
     ) -> pricing_pb2.QuoteWorkloadResponse:
         with rpc_errors(context):
@@ -41,7 +41,7 @@ class PricingService(pricing_pb2_grpc.PricingServiceServicer):
             quote = quote_workload(self._table, workload)
             return pricing_messages.workload_quote_message(quote)
 
-    def ListTiers(  # noqa: N802 - gRPC method name
+    def ListTiers(
         self, request: pricing_pb2.ListTiersRequest, context: grpc.ServicerContext
     ) -> pricing_pb2.ListTiersResponse:
         with rpc_errors(context):

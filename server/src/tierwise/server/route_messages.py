@@ -53,7 +53,7 @@ def _chat_prompt(chat: router_pb2.ChatMessages) -> tuple[str, int]:
 
 
 def _tokens(request: router_pb2.RouteRequest, field: str) -> int | None:
-    if not request.HasField(field):  # type: ignore[arg-type]
+    if not request.HasField(field):
         return None
     value: int = getattr(request, field)
     if not 0 <= value <= MAX_TOKENS_FIELD:
@@ -89,7 +89,9 @@ def route_input(request: router_pb2.RouteRequest, known_tiers: Collection[str]) 
             raise InvalidRequestError("max_cost_usd", f"must be >= 0 (got {max_cost})")
     input_tokens = _tokens(request, "input_tokens")
     if not 0 <= request.cache_read_tokens <= MAX_TOKENS_FIELD:
-        raise InvalidRequestError("cache_read_tokens", f"must be >= 0 (got {request.cache_read_tokens})")
+        raise InvalidRequestError(
+            "cache_read_tokens", f"must be >= 0 (got {request.cache_read_tokens})"
+        )
     if input_tokens is not None and request.cache_read_tokens > input_tokens:
         raise InvalidRequestError("cache_read_tokens", "must not exceed input_tokens")
     return RouteInput(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class Prediction:
     centroid_similarity: float
     n_tokens: int
     truncated: bool
+    embedding: tuple[float, ...]
 
     @staticmethod
     def rows(outputs: RouterOutputs) -> list[Prediction]:
@@ -93,6 +95,7 @@ class Prediction:
                 centroid_similarity=float(outputs.centroid_similarity[i]),
                 n_tokens=int(outputs.n_tokens[i]),
                 truncated=bool(outputs.truncated[i]),
+                embedding=tuple(float(x) for x in outputs.embedding[i]),
             )
             for i in range(len(outputs.difficulty))
         ]
@@ -140,6 +143,11 @@ class Router:
         return decisions
 
     def decide(self, item: RouteInput, prediction: Prediction, policy: Policy) -> RouteDecision:
+        if policy.head is not None:
+            # A head re-fitted on the user's own labels replaces the shipped one.
+            prediction = dataclasses.replace(
+                prediction, difficulty=policy.head.difficulty(prediction.embedding)
+            )
         target = policy.quality_target if item.quality_target is None else item.quality_target
         allowed = set(item.allowed_tiers) if item.allowed_tiers else set(self.table.ids())
         input_tokens = estimate_input_tokens(item, prediction)

@@ -44,7 +44,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
             **query_fields(item.text, self._log_query_text),
         )
 
-    def Route(  # noqa: N802 - gRPC method name
+    def Route(
         self, request: router_pb2.RouteRequest, context: grpc.ServicerContext
     ) -> router_pb2.RouteResponse:
         with rpc_errors(context):
@@ -53,7 +53,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
             self._record(item, decision)
             return route_messages.route_response(decision)
 
-    def RouteBatch(  # noqa: N802 - gRPC method name
+    def RouteBatch(
         self, request: router_pb2.RouteBatchRequest, context: grpc.ServicerContext
     ) -> router_pb2.RouteBatchResponse:
         with rpc_errors(context):
@@ -67,7 +67,9 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
                 try:
                     items.append(route_messages.route_input(single, self._known_tiers))
                 except InvalidRequestError as error:
-                    raise InvalidRequestError(f"requests[{index}].{error.field}", str(error)) from error
+                    raise InvalidRequestError(
+                        f"requests[{index}].{error.field}", str(error)
+                    ) from error
             responses = []
             for start in range(0, len(items), BATCH_CHUNK):
                 if not context.is_active():

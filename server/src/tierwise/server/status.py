@@ -57,5 +57,3 @@ def rpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
         yield
     except Exception as error:
         abort(context, error)
-
-
