@@ -10,7 +10,12 @@ from tierwise.cost_tables.errors import (
     InvalidInputError,
     UnknownIdError,
 )
-from tierwise.cost_tables.hardware import Efficiency, estimate, experts_touched
+from tierwise.cost_tables.hardware import (
+    Efficiency,
+    HardwareEstimate,
+    estimate,
+    experts_touched,
+)
 
 # (model, gpu, gpus, precision, measured output tok/s per GPU at ISL/OSL 1000/1000, max load)
 # Source: NVIDIA TensorRT-LLM perf-overview; SemiAnalysis InferenceMAX (DESIGN.md §4).
@@ -22,7 +27,7 @@ ANCHORS = [
 ]
 
 
-def _napkin():  # type: ignore[no-untyped-def]
+def _napkin() -> HardwareEstimate:
     return estimate(
         "deepseek-r1", "h100-sxm", 8, "bf16", 1000, 1000, concurrency=32, mode="naive",
         usd_per_gpu_hour=2.0,
@@ -166,7 +171,9 @@ def test_unknown_ids(args: tuple[str, str, int, str], kind: str) -> None:
     with pytest.raises(UnknownIdError) as info:
         estimate(*args, 1000, 1000)
     assert info.value.kind == kind
-    assert f"unknown {kind} '{args[{'model': 0, 'gpu': 1, 'precision': 3}[kind]]}'" in str(info.value)
+    assert f"unknown {kind} '{args[{'model': 0, 'gpu': 1, 'precision': 3}[kind]]}'" in str(
+        info.value
+    )
     assert "known: " in str(info.value)
 
 

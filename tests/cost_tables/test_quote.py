@@ -80,9 +80,7 @@ def test_haiku_numbers_spelled_out(table: TierTable) -> None:
 
 
 @pytest.mark.parametrize(("tier", "minimum"), [("haiku", 4096), ("sonnet", 1024), ("opus", 4096)])
-def test_below_cache_minimum_is_billed_uncached(
-    table: TierTable, tier: str, minimum: int
-) -> None:
+def test_below_cache_minimum_is_billed_uncached(table: TierTable, tier: str, minimum: int) -> None:
     t = table.get(tier)
     below = quote_request(t, RequestUsage(minimum + 500, 10, cache_read_tokens=minimum - 1))
     plain = quote_request(t, RequestUsage(minimum + 500, 10))
@@ -100,9 +98,7 @@ def test_sonnet_long_context_bills_whole_request(table: TierTable) -> None:
     at_threshold = quote_request(sonnet, RequestUsage(200_000, 1_000))
     assert not at_threshold.long_context_pricing
     assert at_threshold.total_usd == pytest.approx(200_000 * 3 / 1e6 + 1_000 * 15 / 1e6)
-    q = quote_request(
-        sonnet, RequestUsage(250_000, 2_000, cache_read_tokens=100_000, batch=True)
-    )
+    q = quote_request(sonnet, RequestUsage(250_000, 2_000, cache_read_tokens=100_000, batch=True))
     assert q.long_context_pricing
     assert any("long-context pricing: input > 200000 tokens" in n for n in q.notes)
     # Whole request at $6 / $22.50, cache multiplier on the long-context input rate.
