@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tierwise.cost_tables.calibration import (
+    ANCHORS,
+    RATIO_HIGH,
+    RATIO_LOW,
+    Anchor,
+    check_anchors,
+    report,
+)
 from tierwise.cost_tables.catalog import load_catalog
 from tierwise.cost_tables.errors import (
     DeploymentDoesNotFitError,
@@ -16,15 +24,6 @@ from tierwise.cost_tables.hardware import (
     estimate,
     experts_touched,
 )
-
-# (model, gpu, gpus, precision, measured output tok/s per GPU at ISL/OSL 1000/1000, max load)
-# Source: NVIDIA TensorRT-LLM perf-overview; SemiAnalysis InferenceMAX (DESIGN.md §4).
-ANCHORS = [
-    ("llama-3.3-70b", "h100-sxm", 2, "fp8", 2209.0),
-    ("gpt-oss-120b", "h100-sxm", 4, "fp8", 4685.0),
-    ("gpt-oss-120b", "h200", 1, "fp8", 6868.0),
-    ("deepseek-r1", "h200", 8, "fp8", 1627.0),
-]
 
 
 def _napkin() -> HardwareEstimate:
@@ -73,13 +72,21 @@ def test_experts_touched_at_batch_32() -> None:
     assert values == sorted(values) and values[-1] <= 128
 
 
-@pytest.mark.parametrize(("model", "gpu", "gpus", "precision", "measured"), ANCHORS)
-def test_roofline_within_calibration_band(
-    model: str, gpu: str, gpus: int, precision: str, measured: float
-) -> None:
-    e = estimate(model, gpu, gpus, precision, 1000, 1000)
-    ratio = e.output_tokens_per_s_per_gpu / measured
-    assert 0.75 <= ratio <= 1.33, f"{model} on {gpus}x {gpu}: ratio {ratio:.2f}"
+@pytest.mark.parametrize("anchor", ANCHORS, ids=lambda a: f"{a.model_id}-{a.gpus}x{a.gpu_id}")
+def test_roofline_within_calibration_band(anchor: Anchor) -> None:
+    e = estimate(anchor.model_id, anchor.gpu_id, anchor.gpus, anchor.precision, 1000, 1000)
+    ratio = e.output_tokens_per_s_per_gpu / anchor.measured_output_tokens_per_s_per_gpu
+    assert RATIO_LOW <= ratio <= RATIO_HIGH, f"{anchor}: ratio {ratio:.2f}"
+    assert (RATIO_LOW, RATIO_HIGH) == (0.75, 1.33)
+
+
+def test_calibration_report_matches() -> None:
+    text = report()
+    for result in check_anchors():
+        assert f"| {result.ratio:.2f} |" in text
+    assert len(ANCHORS) == 4
+    measured = sorted(a.measured_output_tokens_per_s_per_gpu for a in ANCHORS)
+    assert measured == [1627.0, 2209.0, 4685.0, 6868.0]
 
 
 def test_roofline_internal_consistency() -> None:
