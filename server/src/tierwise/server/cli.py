@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tierwise.server import cli_policy, cli_score, cli_serve
+from tierwise.server import cli_policy, cli_replay, cli_score, cli_serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_serve.register(subparsers)
     cli_score.register(subparsers)
     cli_policy.register(subparsers)
+    cli_replay.register(subparsers)
     from tierwise.cost_tables.cli import register as register_cost_commands
 
     register_cost_commands(subparsers)
