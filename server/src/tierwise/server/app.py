@@ -189,9 +189,11 @@ def serve(settings: ServerSettings, ready: threading.Event | None = None) -> int
     server.start()
     print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
 
+    stop_requested = threading.Event()
+
     def on_stop(signum: int, _frame: FrameType | None) -> None:
         _log.info("server.signal", signal=signal.Signals(signum).name)
-        threading.Thread(target=server.stop, daemon=True).start()
+        stop_requested.set()
 
     def on_hup(_signum: int, _frame: FrameType | None) -> None:
         threading.Thread(target=server.reload_policy, daemon=True).start()
@@ -201,7 +203,10 @@ def serve(settings: ServerSettings, ready: threading.Event | None = None) -> int
     signal.signal(signal.SIGHUP, on_hup)
     if ready is not None:
         ready.set()
-    server.wait()
+    # The main thread drains and stops the server itself, so the process cannot exit before
+    # in-flight RPCs finish and the final log line is written.
+    stop_requested.wait()
+    server.stop()
     return 0
 
 

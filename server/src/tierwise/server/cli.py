@@ -6,6 +6,7 @@ Heavy modules are imported inside the handlers, so `tierwise --help` stays insta
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error. Silence the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except _expected_errors() as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
