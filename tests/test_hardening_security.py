@@ -183,6 +183,20 @@ def test_bearer_tokens(make_server: MakeServer) -> None:
         assert health.status == health_pb2.HealthCheckResponse.SERVING
 
 
+def test_admin_tokens_guard_policy_reloads_separately(make_server: MakeServer) -> None:
+    from tiny_router import TEST_POLICY
+
+    server = make_server(auth_tokens=("service-token",), admin_tokens=("admin-token",))
+    with _client(server.port, token="service-token") as service:
+        assert service.route(EASY).tier == "self-hosted"
+        with pytest.raises(UnauthenticatedError):
+            service.reload_policy(TEST_POLICY)
+    with _client(server.port, token="admin-token") as admin:
+        assert admin.reload_policy(TEST_POLICY).policy_version == "test-policy-1"
+        with pytest.raises(UnauthenticatedError):
+            admin.route(EASY)
+
+
 def test_health_and_reflection_can_be_disabled(make_server: MakeServer) -> None:
     server = make_server(enable_health=False, enable_reflection=False)
     with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:

@@ -16,7 +16,7 @@ from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.client import ROUTE_BATCH_CHUNK
-from tierwise.sdk.errors import UNREACHABLE_CODES, TierwiseError, from_rpc_error
+from tierwise.sdk.errors import FAIL_OPEN_CODES, TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import (
@@ -95,7 +95,7 @@ class AsyncTierwiseClient:
                 self._router.Route, request, deadline
             )
         except TierwiseError as error:
-            if fallback is not None and error.code in UNREACHABLE_CODES:
+            if fallback is not None and error.code in FAIL_OPEN_CODES:
                 return _convert.fail_open_decision(fallback, error.message)
             raise
         return _convert.decision(response)
@@ -122,7 +122,7 @@ class AsyncTierwiseClient:
                     timeout_s,
                 )
             except TierwiseError as error:
-                if fallback is not None and error.code in UNREACHABLE_CODES:
+                if fallback is not None and error.code in FAIL_OPEN_CODES:
                     decisions.extend(
                         _convert.fail_open_decision(fallback, error.message) for _ in chunk
                     )

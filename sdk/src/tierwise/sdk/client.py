@@ -11,7 +11,7 @@ import grpc
 from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
-from tierwise.sdk.errors import UNREACHABLE_CODES, TierwiseError, from_rpc_error
+from tierwise.sdk.errors import FAIL_OPEN_CODES, TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import (
@@ -96,7 +96,7 @@ class TierwiseClient:
         try:
             response: router_pb2.RouteResponse = self._call(self._router.Route, request, deadline)
         except TierwiseError as error:
-            if fallback is not None and error.code in UNREACHABLE_CODES:
+            if fallback is not None and error.code in FAIL_OPEN_CODES:
                 return _convert.fail_open_decision(fallback, error.message)
             raise
         return _convert.decision(response)
@@ -123,7 +123,7 @@ class TierwiseClient:
                     timeout_s,
                 )
             except TierwiseError as error:
-                if fallback is not None and error.code in UNREACHABLE_CODES:
+                if fallback is not None and error.code in FAIL_OPEN_CODES:
                     decisions.extend(
                         _convert.fail_open_decision(fallback, error.message) for _ in chunk
                     )

@@ -70,9 +70,18 @@ _ERROR_FOR: Final[dict[grpc.StatusCode, type[TierwiseError]]] = {
     grpc.StatusCode.INTERNAL: InternalError,
 }
 
-# Codes that mean "the service could not answer in time": the fail-open path applies to these.
-UNREACHABLE_CODES: Final[frozenset[grpc.StatusCode]] = frozenset(
-    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+# Codes that mean "the service could not give a decision" (unreachable, too slow, overloaded,
+# failing): route() falls back to the caller's fail-open tier on these. Errors that are the
+# caller's to fix (INVALID_ARGUMENT, UNAUTHENTICATED, ...) still raise.
+FAIL_OPEN_CODES: Final[frozenset[grpc.StatusCode]] = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.CANCELLED,
+    }
 )
 
 

@@ -21,7 +21,7 @@ from tierwise.cost_tables.tables import TierTable, load_tier_table
 from tierwise.server.admin_service import AdminService, reload_policy
 from tierwise.server.config import ServerSettings
 from tierwise.server.errors import PolicyError, StartupError
-from tierwise.server.handlers import service_handler
+from tierwise.server.handlers import InFlight, ShedCounter, service_handler
 from tierwise.server.metrics import Metrics
 from tierwise.server.policy import PolicyHolder, load_policy
 from tierwise.server.pricing_service import PricingService
@@ -36,6 +36,17 @@ SERVICES = (
     pricing_pb2.DESCRIPTOR.services_by_name["PricingService"],
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
 )
+
+
+MAX_CONNECTION_AGE_MS = 300_000
+MAX_CONNECTION_AGE_GRACE_MS = 10_000
+
+
+def _tokens_for(service: str, settings: ServerSettings) -> tuple[str, ...]:
+    """AdminService takes admin tokens when they are configured; the rest the usual ones."""
+    if service == "tierwise.v1.AdminService" and settings.admin_tokens:
+        return settings.admin_tokens
+    return settings.auth_tokens
 
 
 @dataclass(frozen=True)
@@ -98,14 +109,22 @@ class TierwiseServer:
         self.port = 0
         self.metrics_port: int | None = None
         self._stopped = threading.Event()
+        self.in_flight = InFlight()
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="tierwise-rpc"),
             maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+            interceptors=[ShedCounter(self.in_flight, settings.max_concurrent_rpcs, self.metrics)],
             options=[
-                ("grpc.max_receive_message_length", settings.max_message_bytes),
+                # grpc itself only refuses messages far over the limit; below that our handlers
+                # refuse them, so they are counted and answered in one place.
+                ("grpc.max_receive_message_length", 2 * settings.max_message_bytes + 2**20),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
                 # Fail loudly if the port is taken instead of silently sharing it.
                 ("grpc.so_reuseport", 0),
+                # Clients re-resolve DNS when a connection ends: bounded connection age lets
+                # long-lived clients find replicas added by a scale-out.
+                ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+                ("grpc.max_connection_age_grace_ms", MAX_CONNECTION_AGE_GRACE_MS),
             ],
         )
         c = self.components
@@ -121,7 +140,14 @@ class TierwiseServer:
         )
         self._server.add_generic_rpc_handlers(
             [
-                service_handler(descriptor, servicer, self.metrics, settings.auth_tokens)
+                service_handler(
+                    descriptor,
+                    servicer,
+                    self.metrics,
+                    auth_tokens=_tokens_for(descriptor.full_name, settings),
+                    in_flight=self.in_flight,
+                    max_message_bytes=settings.max_message_bytes,
+                )
                 for descriptor, servicer in zip(SERVICES, servicers, strict=True)
             ]
         )
@@ -186,9 +212,6 @@ class TierwiseServer:
 def serve(settings: ServerSettings, ready: threading.Event | None = None) -> int:
     """Run until SIGTERM/SIGINT (graceful drain); SIGHUP reloads the policy file."""
     server = TierwiseServer(settings)
-    server.start()
-    print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
-
     stop_requested = threading.Event()
 
     def on_stop(signum: int, _frame: FrameType | None) -> None:
@@ -198,9 +221,13 @@ def serve(settings: ServerSettings, ready: threading.Event | None = None) -> int
     def on_hup(_signum: int, _frame: FrameType | None) -> None:
         threading.Thread(target=server.reload_policy, daemon=True).start()
 
+    # Handlers go in before the port opens: a SIGHUP from a reload sidecar right at start must
+    # reload, not kill the process.
     signal.signal(signal.SIGTERM, on_stop)
     signal.signal(signal.SIGINT, on_stop)
     signal.signal(signal.SIGHUP, on_hup)
+    server.start()
+    print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
     if ready is not None:
         ready.set()
     # The main thread drains and stops the server itself, so the process cannot exit before

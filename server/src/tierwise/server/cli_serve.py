@@ -62,7 +62,24 @@ def register(subparsers: Any) -> None:
         default=env_default("AUTH_TOKEN_FILE"),
         help="file with accepted bearer tokens, one per line (auth off when unset)",
     )
+    parser.add_argument(
+        "--admin-token-file",
+        type=existing_file,
+        default=env_default("ADMIN_TOKEN_FILE"),
+        help="bearer tokens for AdminService (policy reloads); default: --auth-token-file's",
+    )
+    parser.add_argument("--max-message-bytes", type=int, default=config.DEFAULT_MAX_MESSAGE_BYTES)
     parser.set_defaults(handler=_run_serve)
+
+
+def _read_tokens(path: Path | None, flag: str) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    tokens = tuple(line.strip() for line in lines if line.strip())
+    if not tokens:
+        raise ValueError(f"{flag} {path}: no tokens in the file")
+    return tokens
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -74,12 +91,6 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise ValueError("--tls-cert and --tls-key go together")
     if args.tls_client_ca and not args.tls_cert:
         raise ValueError("--tls-client-ca needs --tls-cert and --tls-key")
-    tokens: tuple[str, ...] = ()
-    if args.auth_token_file:
-        lines = Path(args.auth_token_file).read_text(encoding="utf-8").splitlines()
-        tokens = tuple(line.strip() for line in lines if line.strip())
-        if not tokens:
-            raise ValueError(f"--auth-token-file {args.auth_token_file}: no tokens in the file")
     configure_logging(args.log_level)
     settings = ServerSettings(
         address=args.address,
@@ -95,6 +106,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         enable_reflection=not args.no_reflection,
         enable_health=not args.no_health,
         tls=TlsFiles(args.tls_cert, args.tls_key, args.tls_client_ca) if args.tls_cert else None,
-        auth_tokens=tokens,
+        auth_tokens=_read_tokens(args.auth_token_file, "--auth-token-file"),
+        admin_tokens=_read_tokens(args.admin_token_file, "--admin-token-file"),
+        max_message_bytes=args.max_message_bytes,
     )
     return serve(settings)

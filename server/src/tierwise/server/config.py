@@ -51,6 +51,8 @@ class ServerSettings:
     tls: TlsFiles | None = None
     # Bearer tokens accepted; empty disables authentication.
     auth_tokens: tuple[str, ...] = ()
+    # Tokens for AdminService (policy reloads); empty: the auth_tokens above.
+    admin_tokens: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("max_workers", "max_concurrent_rpcs", "max_message_bytes"):

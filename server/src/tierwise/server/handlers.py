@@ -9,10 +9,11 @@ log context, deadline checks and metrics.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import grpc
 import structlog
@@ -26,6 +27,58 @@ _log = structlog.get_logger("tierwise.server")
 REQUEST_ID_KEY: Final = "x-request-id"
 
 
+class InFlight:
+    """RPCs currently inside a handler (a gauge for metrics and load-shedding accounting)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self.value += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self.value -= 1
+
+
+if TYPE_CHECKING:  # grpc-stubs makes it generic; the runtime class is not subscriptable
+    _ServerInterceptor = grpc.ServerInterceptor[Any, Any]
+else:
+    _ServerInterceptor = grpc.ServerInterceptor
+
+
+class ShedCounter(_ServerInterceptor):
+    """Counts the RPCs grpc is about to refuse at maximum_concurrent_rpcs.
+
+    grpc rejects those before any handler runs, so without this the metrics would never show
+    load shedding. Runs on grpc's polling thread; the count is approximate (RPCs accepted but
+    not yet in a handler are not in flight here), never inflated."""
+
+    def __init__(self, in_flight: InFlight, limit: int, metrics: Metrics) -> None:
+        self._in_flight = in_flight
+        self._limit = limit
+        self._metrics = metrics
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Any],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        if self._in_flight.value >= self._limit:
+            method = str(handler_call_details.method).lstrip("/")
+            self._metrics.observe_rpc(method, "RESOURCE_EXHAUSTED", 0.0)
+        return continuation(handler_call_details)
+
+
+class _TooLarge:
+    """Stands in for a request over the service's own size limit."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.message = f"request is {size} bytes; the limit is {limit}"
+
+
 class _Undecodable:
     """Stands in for a request whose bytes do not parse as the expected message."""
 
@@ -33,10 +86,14 @@ class _Undecodable:
         self.message = f"request is not a valid {type_name}: {error}"
 
 
-def _safe_deserializer(message_class: type[Message]) -> Callable[[bytes], Message | _Undecodable]:
+def _safe_deserializer(
+    message_class: type[Message], max_bytes: int
+) -> Callable[[bytes], Message | _Undecodable | _TooLarge]:
     name = message_class.DESCRIPTOR.full_name
 
-    def deserialize(data: bytes) -> Message | _Undecodable:
+    def deserialize(data: bytes) -> Message | _Undecodable | _TooLarge:
+        if len(data) > max_bytes:
+            return _TooLarge(len(data), max_bytes)
         try:
             return message_class.FromString(data)
         except (DecodeError, ValueError, UnicodeDecodeError) as error:
@@ -66,15 +123,19 @@ def _guard(
     behaviour: Callable[[Any, grpc.ServicerContext], Any],
     metrics: Metrics,
     auth_tokens: Sequence[bytes],
+    in_flight: InFlight,
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
+        in_flight.enter()
         request_id = _request_id(context)
         structlog.contextvars.bind_contextvars(request_id=request_id, rpc=full_method)
         try:
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
             if auth_tokens and not _authorised(context, auth_tokens):
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token")
+            if isinstance(request, _TooLarge):
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, request.message)
             if isinstance(request, _Undecodable):
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
             remaining = context.time_remaining()
@@ -82,7 +143,13 @@ def _guard(
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline expired before start")
             return behaviour(request, context)
         finally:
+            in_flight.exit()
             code = context.code() or grpc.StatusCode.OK  # type: ignore[attr-defined]
+            if code is grpc.StatusCode.OK and not context.is_active():
+                # The handler returned after the client had gone: count what the client saw.
+                remaining = context.time_remaining()
+                expired = remaining is not None and remaining <= 0
+                code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
             code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
             metrics.observe_rpc(full_method, code_name, time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id", "rpc")
@@ -94,7 +161,10 @@ def service_handler(
     service: ServiceDescriptor,
     servicer: object,
     metrics: Metrics,
-    auth_tokens: Sequence[str] = (),
+    *,
+    auth_tokens: Sequence[str],
+    in_flight: InFlight,
+    max_message_bytes: int,
 ) -> grpc.GenericRpcHandler[Any, Any]:
     tokens = [t.encode() for t in auth_tokens]
     handlers = {}
@@ -103,8 +173,8 @@ def service_handler(
         response_class = message_factory.GetMessageClass(method.output_type)
         behaviour = getattr(servicer, method.name)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            _guard(f"{service.full_name}/{method.name}", behaviour, metrics, tokens),
-            request_deserializer=_safe_deserializer(request_class),
+            _guard(f"{service.full_name}/{method.name}", behaviour, metrics, tokens, in_flight),
+            request_deserializer=_safe_deserializer(request_class, max_message_bytes),
             response_serializer=response_class.SerializeToString,
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
