@@ -52,6 +52,10 @@ unit:
 bench: install
 	$(BIN)/python -m bench.run
 
+## A longer load test than the one in `make test`: 16 clients for 5 minutes.
+soak: install
+	$(BIN)/python tests/soak.py --clients 16 --duration-s 300
+
 image-check: install
 	bash scripts/image-check.sh
 
