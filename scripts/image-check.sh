@@ -65,7 +65,14 @@ cleanup() {
         podman image unmount "$IMAGE" >/dev/null 2>&1 || log "warning: could not unmount $IMAGE"
     fi
     if [[ -n $WORK ]]; then
-        rm -rf "$WORK"
+        # Keep the last run's logs (build, server, healthcheck) for inspection.
+        if mkdir -p "$CACHE_DIR/last-run" 2>/dev/null; then
+            rm -f "$CACHE_DIR"/last-run/*.log
+            cp "$WORK"/*.log "$CACHE_DIR/last-run/" 2>/dev/null || true
+        fi
+        # A failed debootstrap can leave proc/sys mounted in its target: never rm through them.
+        findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r | xargs -r -n1 umount -l || true
+        rm -rf --one-file-system "$WORK"
     fi
     exit "$rc"
 }
@@ -148,6 +155,7 @@ for var in PIP_INDEX_URL PIP_DEFAULT_TIMEOUT; do
         build_args+=(--build-arg "$var=${!var}")
     fi
 done
+old_id=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 log "podman build -t $IMAGE ."
 t0=$(now)
 timeout "$BUILD_TIMEOUT_S" podman build --isolation chroot --network host --format docker \
@@ -158,6 +166,12 @@ timeout "$BUILD_TIMEOUT_S" podman build --isolation chroot --network host --form
 }
 BUILD_S=$(elapsed "$t0")
 log "built $IMAGE in ${BUILD_S} s"
+# The image this build replaced would pile up (a ~250 MB venv layer each time the source
+# changes): remove it. (Not `podman image prune`: that also drops the layer cache.)
+new_id=$(podman image inspect --format '{{.Id}}' "$IMAGE")
+if [[ -n $old_id && $old_id != "$new_id" ]]; then
+    podman image rm "$old_id" >/dev/null 2>&1 || true
+fi
 
 # --- 4. read the image's config (USER, ENV, WORKDIR, ENTRYPOINT+CMD, HEALTHCHECK) -----------
 podman image inspect "$IMAGE" >"$WORK/inspect.json" || die "podman image inspect $IMAGE failed"
@@ -168,7 +182,7 @@ import sys
 
 (info,) = json.load(open(sys.argv[1]))
 cfg = info.get("Config") or {}
-health = cfg.get("Healthcheck") or info.get("HealthCheck") or {}
+health = cfg.get("Healthcheck") or info.get("Healthcheck") or info.get("HealthCheck") or {}
 test = health.get("Test") or []
 if test[:1] == ["CMD-SHELL"]:
     test = ["/bin/sh", "-c", *test[1:]]
@@ -223,14 +237,26 @@ run_env+=("${IMAGE_ENV[@]}")
 # the CMD (its own --address comes first; the last one wins).
 run_env+=("TIERWISE_ADDRESS=$ADDRESS")
 
-in_image() { # in_image CMD... : run CMD in the image as its user, with its ENV and WORKDIR
-    chroot --userspec="$uid:$gid" "$MOUNT_DIR" env -i -C "$IMAGE_WORKDIR" "${run_env[@]}" "$@"
-}
+# Runs a command in the image the way a container would: a private mount namespace with
+# /proc, /sys and /dev, chroot into the image as its user, only the image's ENV, its WORKDIR.
+# Every step execs the next, so a background job's $! is the command's own PID (SIGTERM
+# reaches the server itself) and the mounts vanish with the process.
+# shellcheck disable=SC2016  # the inner script expands its own $1/$@
+IN_IMAGE=(
+    unshare --mount --propagation private -- /bin/sh -c '
+        set -e
+        root=$1
+        shift
+        for fs in proc sys dev; do mount --rbind "/$fs" "$root/$fs"; done
+        exec "$@"' in-image "$MOUNT_DIR"
+    chroot --userspec="$uid:$gid" "$MOUNT_DIR"
+    env -i -C "$IMAGE_WORKDIR" "${run_env[@]}"
+)
 
 SERVER_LOG=$WORK/server.log
 log "starting: ${IMAGE_CMD[*]} --address $ADDRESS (chroot, uid $uid)"
 t_serve=$(now)
-in_image "${IMAGE_CMD[@]}" --address "$ADDRESS" >"$SERVER_LOG" 2>&1 &
+"${IN_IMAGE[@]}" "${IMAGE_CMD[@]}" --address "$ADDRESS" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 # Health probe from outside the image: the host venv's grpc + grpc_health.
@@ -261,7 +287,7 @@ until last=$(probe 2>&1); do
     kill -0 "$SERVER_PID" 2>/dev/null || {
         wait "$SERVER_PID" && rc=0 || rc=$?
         SERVER_PID=""
-        die "the server exited (status $rc) before serving; its output is above"
+        die "the server exited (status $rc) before serving (its output follows)"
     }
     (($(date +%s) < deadline)) || die "not SERVING after ${SERVE_TIMEOUT_S} s (last probe: ${last:-none})"
     sleep 0.25
@@ -269,10 +295,8 @@ done
 SERVING_S=$(elapsed "$t_serve")
 log "health (from outside, $ADDRESS): $last after ${SERVING_S} s"
 
-log "HEALTHCHECK inside the image: ${HEALTH_CMD[*]:0:3}..."
-timeout "$((HEALTH_TIMEOUT_S + 5))" \
-    chroot --userspec="$uid:$gid" "$MOUNT_DIR" env -i -C "$IMAGE_WORKDIR" "${run_env[@]}" \
-    "${HEALTH_CMD[@]}" >"$WORK/healthcheck.log" 2>&1 && rc=0 || rc=$?
+log "HEALTHCHECK inside the image (${HEALTH_CMD[0]} ...)"
+timeout "$((HEALTH_TIMEOUT_S + 5))" "${IN_IMAGE[@]}" "${HEALTH_CMD[@]}" >"$WORK/healthcheck.log" 2>&1 && rc=0 || rc=$?
 if ((rc != 0)); then
     cat "$WORK/healthcheck.log" >&2
     die "the image's HEALTHCHECK failed (exit $rc) against a SERVING server"
@@ -301,14 +325,15 @@ podman image unmount "$IMAGE" >/dev/null || log "warning: could not unmount $IMA
 MOUNT_DIR=""
 
 # --- 7. summary -------------------------------------------------------------------------------
-size_h=$(numfmt --to=iec --suffix=B "$IMAGE_SIZE" 2>/dev/null || echo "$IMAGE_SIZE bytes")
+size_h=$(numfmt --to=iec-i --suffix=B "$IMAGE_SIZE" 2>/dev/null || echo "$IMAGE_SIZE bytes")
 cat <<EOF
 image-check: OK
-  image            $IMAGE ($(podman image inspect --format '{{.Id}}' "$IMAGE" | cut -c1-12))
+  image            $IMAGE (${new_id:0:12})
   size             $size_h
   build            ${BUILD_S} s
   user             $uid:$gid
   time to SERVING  ${SERVING_S} s (health checked from outside and by the image's HEALTHCHECK)
   SIGTERM -> exit  ${STOP_S} s (status 0)
   total            $(elapsed "$T_START") s
+  logs             $CACHE_DIR/last-run/
 EOF
