@@ -165,6 +165,30 @@ def _cpu_busy_pct(window_s: float = 1.0) -> float:
     return 100.0 * (1.0 - (idle1 - idle0) / total)
 
 
+def _cpu_jiffies() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    total = sum(fields[:8])
+    idle = fields[3] + fields[4]
+    return (total - idle) / ticks, total / ticks
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds used by this process and its waited-for children (servers, naive)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _foreign_cpu_pct(start: tuple[float, float, float], wall_s: float) -> float:
+    """Share of the machine's CPU used by other processes while the benchmark ran."""
+    busy0, _, own0 = start
+    busy1 = _cpu_jiffies()[0]
+    own1 = _own_cpu_s()
+    foreign = max(0.0, (busy1 - busy0) - (own1 - own0))
+    return float(100.0 * foreign / max(1e-9, wall_s * (os.cpu_count() or 1)))
+
+
 def _git(*args: str) -> str:
     try:
         done = subprocess.run(
@@ -291,6 +315,17 @@ def run_once(args: argparse.Namespace, plan: Plan) -> tuple[dict[str, float], di
             )
             results.update(values)
             info["servers"][encoder] = server_info
+    floor_server = "fast" if "fast" in encoders else encoders[0]
+    results["grpc_empty_p50_ms"] = results[f"{_prefix(floor_server)}grpc_empty_p50_ms_server"]
+    info["grpc_empty_measured_on"] = f"{floor_server} server"
+    info["query_tokens"] = {
+        "min": min(tokens),
+        "median": statistics.median(tokens),
+        "max": max(tokens),
+        "range": [MIN_TOKENS, MAX_TOKENS],
+    }
+    if args.no_naive:
+        return results, info
     _log(f"naive baseline: sentence-transformers, {plan.naive} queries (own process)")
     naive = run_naive(queries, plan.naive, args.model_dir)
     naive_p50 = percentile_ms(naive["latencies_s"], 50)
@@ -309,15 +344,6 @@ def run_once(args: argparse.Namespace, plan: Plan) -> tuple[dict[str, float], di
             # The naive alternative is the same for both: torch MiniLM + the head.
             results[f"{p}naive_p50_ms"] = naive_p50
         results[f"{p}ratio_naive_to_e2e"] = naive_p50 / results[f"{p}p50_ms_1client"]
-    floor_server = "fast" if "fast" in encoders else encoders[0]
-    results["grpc_empty_p50_ms"] = results[f"{_prefix(floor_server)}grpc_empty_p50_ms_server"]
-    info["grpc_empty_measured_on"] = f"{floor_server} server"
-    info["query_tokens"] = {
-        "min": min(tokens),
-        "median": statistics.median(tokens),
-        "max": max(tokens),
-        "range": [MIN_TOKENS, MAX_TOKENS],
-    }
     return results, info
 
 
@@ -412,6 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, help="router bundle (default: the shipped one)")
     parser.add_argument("--policy-file", type=Path, help="policy TOML (default: packaged)")
     parser.add_argument(
+        "--no-naive", action="store_true", help="skip the torch baseline (quicker A/B runs)"
+    )
+    parser.add_argument(
         "--server-arg",
         action="append",
         default=[],
@@ -427,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log(f"WARNING: CPU {busy:.0f}% busy before starting: timings will be noisy")
     meta = _metadata(args, busy, plan)
     started = time.perf_counter()
+    busy_s, total_s = _cpu_jiffies()
+    cpu_start = (busy_s, total_s, _own_cpu_s())
     runs: list[dict[str, float]] = []
     infos: list[dict[str, Any]] = []
     for index in range(args.repeat):
@@ -438,6 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(format_table(results, f"run {index + 1}/{args.repeat}"), flush=True)
     final = _median_of(runs) if len(runs) > 1 else runs[0]
     meta["wall_s"] = round(time.perf_counter() - started, 1)
+    meta["foreign_cpu_pct_during"] = round(_foreign_cpu_pct(cpu_start, meta["wall_s"]), 1)
+    seen_after = _pgrep("tierwise train|classifier")
+    meta["training_processes_seen"] = sorted({*meta["training_processes_seen"], *seen_after})
     meta["details"] = infos[0]
     document: dict[str, Any] = {**final, "metadata": meta}
     if len(runs) > 1:
@@ -445,6 +479,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     title = f"Tierwise bench ({meta['mode']}, {meta['date_utc']}, {meta['cpu_count']} CPUs"
     title += f", medians of {len(runs)} runs)" if len(runs) > 1 else ")"
     print(format_table(final, title), flush=True)
+    if meta["foreign_cpu_pct_during"] > BUSY_WARN_PCT or meta["training_processes_seen"]:
+        print(
+            f"WARNING: other processes used {meta['foreign_cpu_pct_during']:.0f}% of the CPUs"
+            f" during the run{' (training seen)' if meta['training_processes_seen'] else ''}:"
+            " these timings are not representative",
+            flush=True,
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _log(f"wrote {args.output} in {meta['wall_s']} s")
