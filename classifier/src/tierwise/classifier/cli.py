@@ -18,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--max-rows-per-source", type=int, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--epochs", type=int, default=None, help="head training epochs")
+    p.add_argument(
+        "--cache-dir", type=Path, default=None, help="reuse MiniLM embeddings (keyed by content)"
+    )
     p.add_argument("--skip-fast", action="store_true", help="do not build the fast encoder")
     p.set_defaults(handler=_run_train)
 
@@ -40,6 +43,7 @@ def _run_train(args: argparse.Namespace) -> int:
         "output_dir": args.output,
         "max_rows_per_source": args.max_rows_per_source,
         "skip_fast": bool(args.skip_fast),
+        "embedding_cache_dir": args.cache_dir,
     }
     if args.seed is not None:
         kwargs["seed"] = args.seed

@@ -92,3 +92,71 @@ def oof_predictions(
         head = train_head(x[tr], y[tr], cfg, seed + k + 1)
         out[te] = predict_head(head, x[te])
     return out
+
+
+def outcome_matrix(obs: Any, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense [n_items, n_models] outcomes, mask and per-item chance from Observations."""
+    n_models = len(obs.models)
+    y = np.zeros((n_items, n_models), dtype=np.float32)
+    m = np.zeros((n_items, n_models), dtype=np.float32)
+    c = np.zeros(n_items, dtype=np.float32)
+    y[obs.item, obs.model] = obs.y
+    m[obs.item, obs.model] = 1.0
+    c[obs.item] = obs.chance
+    return y, m, c
+
+
+def train_irt_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    chance: np.ndarray,
+    cfg: HeadConfig,
+    seed: int,
+    theta_init: np.ndarray | None = None,
+) -> tuple[Any, np.ndarray]:
+    """Amortised IRT: b-hat = MLP(x) trained directly on the outcome likelihood.
+
+    P(m solves i) = c_i + (1 - c_i) sigmoid(theta_m - MLP(x_i)); theta is learned jointly.
+    No noisy per-item b_i targets in between (an MMLU item has only two binary outcomes).
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    head = make_head(x.shape[1], cfg)
+    theta = torch.nn.Parameter(
+        torch.zeros(y.shape[1])
+        if theta_init is None
+        else torch.from_numpy(theta_init.astype(np.float32))
+    )
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    yt, mt = torch.from_numpy(y), torch.from_numpy(mask)
+    ct = torch.from_numpy(chance)[:, None]
+    opt = torch.optim.AdamW(
+        [
+            {"params": head.parameters(), "weight_decay": cfg.weight_decay},
+            {"params": [theta], "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+    )
+    n = len(x)
+    steps = max(1, cfg.epochs * ((n + cfg.batch_size - 1) // cfg.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps)
+    head.train()
+    for _ in range(cfg.epochs):
+        perm = torch.from_numpy(rng.permutation(n))
+        for s in range(0, n, cfg.batch_size):
+            idx = perm[s : s + cfg.batch_size]
+            b = head(xt[idx])  # [B, 1]
+            p = ct[idx] + (1 - ct[idx]) * torch.sigmoid(theta[None, :] - b)
+            p = p.clamp(1e-6, 1 - 1e-6)
+            yy, mm = yt[idx], mt[idx]
+            nll = -(yy * torch.log(p) + (1 - yy) * torch.log1p(-p))
+            loss = (nll * mm).sum() / mm.sum().clamp(min=1.0) + 1e-3 * (theta**2).mean()
+            opt.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+            sched.step()
+    head.eval()
+    return head, theta.detach().numpy().astype(np.float64)

@@ -195,6 +195,14 @@ MIT; openai/grade-school-math MIT.
    Claude tokenizers by roughly ±20%.
 5. OOD: k-means centroids of training embeddings; threshold = p1 of validation similarities.
 
+Difficulty-head alternatives measured on the same validation split (torch MiniLM embeddings,
+3-fold OOF calibration; Brier / ECE of per-model P; APGR by predicted gain):
+| head | Brier | ECE | APGR MMLU | APGR GSM8K Mixtral→GPT-4 | APGR Mistral-7B→Nemotron-51B |
+|---|---|---|---|---|---|
+| MLP regression on joint-IRT b_i (shipped) | 0.1867 | 0.032 | 0.587 | 0.490 | 0.527 |
+| amortised IRT (MLP trained on the outcome likelihood) | 0.1868 | 0.039 | 0.582 | 0.519 | 0.524 |
+| ridge regression on b_i | 0.1955 | 0.056 | 0.587 | 0.485 | 0.541 |
+
 ## Model abilities (calibrated θ, same scale as `difficulty`)
 | model | θ |
 |---|---|

@@ -22,31 +22,21 @@ from tierwise.classifier import evaluate as ev
 log = logging.getLogger("tierwise.classifier.train")
 
 TIERS = ("self-hosted", "haiku", "sonnet", "opus")
+_N51 = "llama-3.1-nemotron-51b-instruct"
+_N49 = "llama-3.3-nemotron-super-49b-v1"
 # (name, weak, strong, source filter)
 PAIRS: tuple[tuple[str, str, str, str], ...] = (
     ("MMLU Mixtral→GPT-4", data_mod.MIXTRAL, data_mod.GPT4, "routellm-mmlu"),
     ("GSM8K Mixtral→GPT-4", data_mod.MIXTRAL, data_mod.GPT4, "routellm-gsm8k"),
     ("GSM8K GPT-3 6B→175B (finetuned)", "gpt3-6b-finetuned", "gpt3-175b-finetuned", "gsm8k-gpt3"),
     ("GSM8K GPT-3 6B→175B (verifier)", "gpt3-6b-verifier", "gpt3-175b-verifier", "gsm8k-gpt3"),
-    (
-        "LLMRouter Mistral-7B→Nemotron-51B",
-        "mistral-7b-instruct-v0.3",
-        "llama-3.1-nemotron-51b-instruct",
-        "llmrouter",
-    ),
-    (
-        "LLMRouter Llama-3.1-8B→Nemotron-Super-49B",
-        "llama-3.1-8b-instruct",
-        "llama-3.3-nemotron-super-49b-v1",
-        "llmrouter",
-    ),
+    # LLMRouter: 7-9B -> 49-51B pairs with a clear validation gap (>= 0.1). Llama-3.1-8B vs
+    # Nemotron-Super-49B is left out: their validation means differ by 0.002 (APGR undefined).
+    ("LLMRouter Mistral-7B→Nemotron-51B", "mistral-7b-instruct-v0.3", _N51, "llmrouter"),
+    ("LLMRouter ChatQA-1.5-8B→Nemotron-51B", "llama3-chatqa-1.5-8b", _N51, "llmrouter"),
+    ("LLMRouter CodeGemma-7B→Nemotron-Super-49B", "codegemma-7b", _N49, "llmrouter"),
+    ("LLMRouter Qwen2.5-7B→Nemotron-51B", "qwen2.5-7b-instruct", _N51, "llmrouter"),
     ("LLMRouter CodeGemma-7B→Gemma-2-9B", "codegemma-7b", "gemma-2-9b-it", "llmrouter"),
-    (
-        "LLMRouter Qwen2.5-7B→Nemotron-51B",
-        "qwen2.5-7b-instruct",
-        "llama-3.1-nemotron-51b-instruct",
-        "llmrouter",
-    ),
 )
 
 
@@ -66,6 +56,10 @@ class TrainConfig:
     transformer_max_tokens: int = 256
     skip_fast: bool = False
     min_agreement_cosine: float = 0.97  # fail training if int8 ONNX drifts below this
+    # "amortised": b-hat = MLP(x) fitted directly on the outcome likelihood (IRT loss);
+    # "regress": MLP regression on the per-item b_i of the joint IRT fit.
+    difficulty_method: str = "regress"
+    embedding_cache_dir: Path | None = None  # reuse MiniLM embeddings keyed by weights+texts
 
 
 @dataclass(frozen=True)
@@ -101,11 +95,37 @@ def _dump(manifest: dict[str, Any]) -> str:
     return json.dumps(_json_safe(manifest), indent=2, allow_nan=False)
 
 
+def _cached_embeddings(
+    model: Any, texts: list[str], weights_sha: str, cache_dir: Path | None
+) -> np.ndarray:
+    from tierwise.classifier import encoders
+
+    if cache_dir is None:
+        return encoders.embed(model, texts)
+    h = hashlib.sha256(weights_sha.encode())
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\x00")
+    path = Path(cache_dir) / f"minilm-{h.hexdigest()[:24]}.npy"
+    if path.is_file():
+        cached = np.load(path)
+        if cached.shape == (len(texts), 384):
+            log.info("train.embeddings_cached %s", path)
+            return np.asarray(cached, dtype=np.float32)
+    x = encoders.embed(model, texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, x)
+    return x
+
+
 def _set_seeds(seed: int) -> None:
     import random
 
     import torch
 
+    # The heads and the IRT fit are tiny ops: one thread avoids OpenMP oversubscription stalls
+    # on a busy 2-core box (the MiniLM embedding step raises it again).
+    torch.set_num_threads(1)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -148,6 +168,38 @@ def _calibrate_affine(
     return float(a), float(b)
 
 
+def _difficulty_head(
+    config: TrainConfig,
+    x: np.ndarray,
+    b_target: np.ndarray,
+    obs: Any,
+    hcfg: Any,
+    theta_init: np.ndarray,
+) -> tuple[np.ndarray, Any]:
+    """(out-of-fold b-hat on the training items, final head trained on all of them)."""
+    from tierwise.classifier import heads
+
+    if config.difficulty_method == "regress":
+        b_oof = heads.oof_predictions(x, b_target, hcfg, config.seed, folds=config.oof_folds)
+        return b_oof, heads.train_head(x, b_target, hcfg, config.seed)
+    if config.difficulty_method != "amortised":
+        raise ValueError(f"unknown difficulty_method {config.difficulty_method!r}")
+    y, mask, chance = heads.outcome_matrix(obs, len(x))
+    rng = np.random.default_rng(config.seed)
+    fold = rng.integers(0, config.oof_folds, size=len(x))
+    b_oof = np.zeros(len(x), dtype=np.float64)
+    for k in range(config.oof_folds):
+        tr, te = fold != k, fold == k
+        if te.sum() == 0 or tr.sum() == 0:
+            continue
+        h, _ = heads.train_irt_head(
+            x[tr], y[tr], mask[tr], chance[tr], hcfg, config.seed + k + 1, theta_init
+        )
+        b_oof[te] = heads.predict_head(h, x[te])
+    head, _ = heads.train_irt_head(x, y, mask, chance, hcfg, config.seed, theta_init)
+    return b_oof, head
+
+
 def _fold_affine(head: Any, alpha: float, beta: float) -> None:
     import torch
 
@@ -181,10 +233,14 @@ def train(config: TrainConfig) -> TrainResult:
     t = lap("data", t0)
 
     # 2. MiniLM embeddings
+    import torch
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     st = encoders.load_sentence_transformer()
     sha = encoders.verify_weights(encoders.minilm_dir())
     sanity = encoders.sanity_cosines(st)
-    x_tf = encoders.embed(st, texts)
+    x_tf = _cached_embeddings(st, texts, sha, config.embedding_cache_dir)
+    torch.set_num_threads(1)
     t = lap("embed_minilm", t)
 
     # 3. IRT on training items with outcomes
@@ -251,8 +307,13 @@ def train(config: TrainConfig) -> TrainResult:
     calib: dict[str, dict[str, float]] = {}
     for name in encoder_names:
         x = x_tf if name == "transformer" else x_fast
-        b_oof = heads.oof_predictions(
-            x[tr_idx], b_target, hcfg, config.seed, folds=config.oof_folds
+        b_oof, h_b = _difficulty_head(
+            config,
+            x[tr_idx],
+            b_target,
+            obs_tr,
+            hcfg,
+            theta_init=np.array([fit.theta[m] for m in obs_tr.models]),
         )
         if name == "transformer":
             theta_cal, scale = irt.refit_abilities(obs_tr, b_oof)
@@ -260,7 +321,6 @@ def train(config: TrainConfig) -> TrainResult:
         else:
             alpha, beta = _calibrate_affine(b_oof, obs_tr, theta_cal, scale)
         calib[name] = {"alpha": alpha, "beta": beta}
-        h_b = heads.train_head(x[tr_idx], b_target, hcfg, config.seed)
         _fold_affine(h_b, alpha, beta)
         h_len = heads.train_head(x[len_tr], len_target[len_tr], hcfg, config.seed + 100)
         cents = _kmeans(x[~is_val], config.n_centroids, config.seed)
