@@ -178,3 +178,9 @@ def test_async_fail_open_when_unreachable() -> None:
             return (await aclient.route(EASY, timeout_s=0.5)).fail_open
 
     assert asyncio.run(scenario())
+
+
+def test_route_many_fails_open_per_query_when_unreachable() -> None:
+    with TierwiseClient("127.0.0.1:1", fail_open_tier="opus") as unreachable:
+        decisions = unreachable.route_many([EASY, HARD, EASY], timeout_s=0.5)
+    assert [(d.tier, d.fail_open) for d in decisions] == [("opus", True)] * 3

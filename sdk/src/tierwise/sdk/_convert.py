@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierwise.sdk import results
+from tierwise.sdk.errors import FAIL_OPEN_CODES, TierwiseError
 from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
 
 
@@ -58,6 +59,14 @@ def fail_open_decision(tier: str, why: str) -> results.Decision:
         encoder="",
         fail_open=True,
     )
+
+
+def fail_open_or_raise(error: TierwiseError, fallback: str | None) -> results.Decision:
+    """The fail-open decision when the service could not decide and the caller named a tier;
+    otherwise the error itself."""
+    if fallback is not None and error.code in FAIL_OPEN_CODES:
+        return fail_open_decision(fallback, error.message)
+    raise error
 
 
 def request_quote(message: pricing_pb2.RequestQuote) -> results.RequestQuote:

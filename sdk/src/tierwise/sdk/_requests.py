@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tierwise.sdk.errors import InvalidArgumentError
@@ -58,6 +58,20 @@ def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"route request: {error}") from error
     return request
+
+
+# Requests per RouteBatch call: keeps each message far below the size limit.
+ROUTE_BATCH_CHUNK = 128
+
+
+def route_batches(
+    queries: Iterable[Query], options: RouteOptions
+) -> list[router_pb2.RouteBatchRequest]:
+    requests = [route(q, options) for q in queries]
+    return [
+        router_pb2.RouteBatchRequest(requests=requests[start : start + ROUTE_BATCH_CHUNK])
+        for start in range(0, len(requests), ROUTE_BATCH_CHUNK)
+    ]
 
 
 def quote(

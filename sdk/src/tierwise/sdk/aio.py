@@ -15,8 +15,7 @@ import grpc.aio
 from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
-from tierwise.sdk.client import ROUTE_BATCH_CHUNK
-from tierwise.sdk.errors import FAIL_OPEN_CODES, TierwiseError, from_rpc_error
+from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import (
@@ -95,9 +94,7 @@ class AsyncTierwiseClient:
                 self._router.Route, request, deadline
             )
         except TierwiseError as error:
-            if fallback is not None and error.code in FAIL_OPEN_CODES:
-                return _convert.fail_open_decision(fallback, error.message)
-            raise
+            return _convert.fail_open_or_raise(error, fallback)
         return _convert.decision(response)
 
     async def route_many(
@@ -109,25 +106,16 @@ class AsyncTierwiseClient:
         **options: Any,
     ) -> list[Decision]:
         """See TierwiseClient.route_many."""
-        shared = RouteOptions(**options)
-        requests = [_requests.route(q, shared) for q in queries]
         fallback = fail_open_tier or self.settings.fail_open_tier
         decisions: list[Decision] = []
-        for start in range(0, len(requests), ROUTE_BATCH_CHUNK):
-            chunk = requests[start : start + ROUTE_BATCH_CHUNK]
+        for batch in _requests.route_batches(queries, RouteOptions(**options)):
             try:
-                response = await self._call(
-                    self._router.RouteBatch,
-                    router_pb2.RouteBatchRequest(requests=chunk),
-                    timeout_s,
-                )
+                response = await self._call(self._router.RouteBatch, batch, timeout_s)
             except TierwiseError as error:
-                if fallback is not None and error.code in FAIL_OPEN_CODES:
-                    decisions.extend(
-                        _convert.fail_open_decision(fallback, error.message) for _ in chunk
-                    )
-                    continue
-                raise
+                decisions.extend(
+                    _convert.fail_open_or_raise(error, fallback) for _ in batch.requests
+                )
+                continue
             decisions.extend(_convert.decision(r) for r in response.responses)
         return decisions
 
