@@ -38,6 +38,8 @@ DEFAULT_OUTPUT: Final = REPO / "bench" / "results.json"
 SEED: Final = 20240611
 PHASE_MAX_S: Final = 60.0
 BUSY_WARN_PCT: Final = 25.0
+# Training runs that make timings meaningless (checked before and after the run).
+TRAINING_PATTERN: Final = "tierwise train|tierwise[.]classifier|classifier train"
 VERSIONED: Final = (
     "grpcio",
     "protobuf",
@@ -115,6 +117,8 @@ ROWS: Final = (
     ("naive p50 / e2e p50 (speed-up)", "ratio_naive_to_e2e"),
     ("cold start → first decision (s)", "cold_start_s"),
     ("server RSS after routes (MB)", "rss_mb"),
+    ("server CPU per route, 1 client (ms)", "server_cpu_ms_per_route"),
+    ("server CPU, 16 clients (% of one core)", "server_cpu_pct_16clients"),
     ("gRPC empty call p50, same server (ms)", "grpc_empty_p50_ms_server"),
     ("e2e p50 / gRPC empty p50", "ratio_e2e_to_grpc_empty"),
 )
@@ -243,8 +247,10 @@ def bench_encoder(
         )
         routed += warm.completed
         _log(f"{encoder}: 1 client, {counts.one_client} routes")
+        cpu0 = server.cpu_s()
         one = drive_routes(target, queries, 1, counts.one_client, PHASE_MAX_S)
         _check(one, "1client", errors)
+        out[f"{p}server_cpu_ms_per_route"] = 1000 * (server.cpu_s() - cpu0) / one.completed
         routed += one.completed
         s1 = summary_ms(one.latencies_s)
         out[f"{p}p50_ms_1client"] = s1["p50"]
@@ -257,8 +263,11 @@ def bench_encoder(
         out[f"{p}grpc_empty_p99_ms_server"] = percentile_ms(health.latencies_s, 99)
         for clients, requests in ((4, counts.clients_4), (16, counts.clients_16)):
             _log(f"{encoder}: {clients} clients, {requests} routes")
+            cpu0 = server.cpu_s()
             loaded = drive_routes(target, queries, clients, requests, PHASE_MAX_S)
             _check(loaded, f"{clients}clients", errors)
+            busy = 100 * (server.cpu_s() - cpu0) / loaded.wall_s
+            out[f"{p}server_cpu_pct_{clients}clients"] = busy
             routed += loaded.completed
             out[f"{p}throughput_rps_{clients}clients"] = loaded.throughput_rps
             out[f"{p}p50_ms_{clients}clients"] = percentile_ms(loaded.latencies_s, 50)
@@ -388,7 +397,7 @@ def _metadata(args: argparse.Namespace, busy_pct: float, plan: Plan) -> dict[str
     from tierwise.classifier.runtime import Manifest, default_bundle_dir
 
     bundle = args.model_dir or default_bundle_dir()
-    training = _pgrep("tierwise train|classifier")
+    training = _pgrep(TRAINING_PATTERN)
     return {
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
@@ -470,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     final = _median_of(runs) if len(runs) > 1 else runs[0]
     meta["wall_s"] = round(time.perf_counter() - started, 1)
     meta["foreign_cpu_pct_during"] = round(_foreign_cpu_pct(cpu_start, meta["wall_s"]), 1)
-    seen_after = _pgrep("tierwise train|classifier")
+    seen_after = _pgrep(TRAINING_PATTERN)
     meta["training_processes_seen"] = sorted({*meta["training_processes_seen"], *seen_after})
     meta["details"] = infos[0]
     document: dict[str, Any] = {**final, "metadata": meta}

@@ -132,6 +132,11 @@ class ServerProcess:
             return "<no log>"
         return "\n".join(text.splitlines()[-lines:])
 
+    def cpu_s(self) -> float:
+        """User + system CPU seconds the server has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self) -> tuple[float, float]:
         return rss_mb(self.pid)
 
