@@ -43,6 +43,11 @@ _LLMROUTER_MC_CHANCE = {
 }
 # LLMRouter tasks whose ground truth is a full solution a model would also have to write.
 _LLMROUTER_LENGTH_TASKS = {"mbpp", "human_eval"}
+# LLMRouter short-answer tasks scored by string match. A row where all 9 models (7B-70B) score 0
+# is a grading artefact, not a hard question: 73% of trivia_qa rows are all-zero (Llama-3.1-8B
+# "scores" 0.18 on TriviaQA), e.g. "Of which country is Vientiane the capital?". Kept, they
+# taught the model that short factual questions are the hardest queries in the data.
+_LLMROUTER_DROP_ALL_ZERO = {"trivia_qa", "natural_qa"}
 
 
 @dataclass
@@ -73,6 +78,7 @@ class Dataset:
     items: list[Item]
     files: dict[str, int]  # data file (relative to data dir) -> rows read
     dropped_contaminated: int
+    dropped_degenerate: int = 0  # LLMRouter string-match rows where every model scored 0
 
     def split(self) -> tuple[list[Item], list[Item]]:
         train = [it for it in self.items if not it.is_validation]
@@ -132,6 +138,7 @@ class _Builder:
         self.items: dict[str, Item] = {}
         self.files: dict[str, int] = {}
         self.dropped = 0
+        self.degenerate = 0
 
     def get(self, text: str, source: str, task: str) -> Item:
         key = normalise(text)
@@ -227,9 +234,12 @@ def load_dataset(data_dir: Path | None = None, max_rows_per_source: int | None =
     for row in rows:
         text = str(row["question"])
         task = tasks.get(normalise(text), "unknown")
-        item = b.get(text, "llmrouter", task)
         scores = row["scores"]
         assert isinstance(scores, dict)
+        if task in _LLMROUTER_DROP_ALL_ZERO and all(float(v) <= 0.0 for v in scores.values()):
+            b.degenerate += 1
+            continue
+        item = b.get(text, "llmrouter", task)
         for model, score in scores.items():
             s = float(score)
             item.outcomes[str(model)] = min(1.0, max(0.0, s))
@@ -252,7 +262,12 @@ def load_dataset(data_dir: Path | None = None, max_rows_per_source: int | None =
         if str(row.get("solution", "")).strip():
             item.output_texts.append(str(row["solution"]))
 
-    return Dataset(items=list(b.items.values()), files=b.files, dropped_contaminated=b.dropped)
+    return Dataset(
+        items=list(b.items.values()),
+        files=b.files,
+        dropped_contaminated=b.dropped,
+        dropped_degenerate=b.degenerate,
+    )
 
 
 def output_log_tokens(item: Item, count: Callable[[str], int]) -> float | None:

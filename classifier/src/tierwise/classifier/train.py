@@ -21,6 +21,62 @@ from tierwise.classifier import evaluate as ev
 
 log = logging.getLogger("tierwise.classifier.train")
 
+# Everyday prompts with a hand-assigned label (0 = easy, 1 = hard); none is in ../shared/data.
+SANITY_SET: tuple[tuple[str, int], ...] = (
+    ("What is 2+2?", 0),
+    ("What is the capital of France?", 0),
+    ("Hi, how are you?", 0),
+    ("Write a haiku about autumn", 0),
+    ("What color is the sky?", 0),
+    ("How many days are in a week?", 0),
+    ("Translate 'thank you' into Spanish.", 0),
+    ("What is 10 times 5?", 0),
+    ("Who wrote Romeo and Juliet?", 0),
+    ("Give me a synonym for happy.", 0),
+    ("Prove there are infinitely many twin primes.", 1),
+    (
+        "Prove that every bounded sequence of real numbers has a convergent subsequence, and use "
+        "it to show that a continuous function on a closed interval attains its maximum.",
+        1,
+    ),
+    (
+        "Let p be an odd prime. Find all pairs of positive integers (x, y) such that "
+        "x^p - y^p = p^2 and prove your answer is complete.",
+        1,
+    ),
+    (
+        "Design a lock-free concurrent hash map in C++ with linearizable resize, and prove it is "
+        "free of the ABA problem.",
+        1,
+    ),
+    (
+        "Derive the Black-Scholes PDE from first principles using Ito's lemma and solve it for a "
+        "European call option.",
+        1,
+    ),
+    ("Find all functions f: R -> R such that f(x + f(y)) = f(x) + y for all real x, y.", 1),
+    (
+        "Explain why the Riemann hypothesis implies a bound on the error term of the prime "
+        "number theorem, with a proof sketch.",
+        1,
+    ),
+    (
+        "Implement a compiler pass that performs SSA construction with dominance frontiers and "
+        "explain its complexity.",
+        1,
+    ),
+    (
+        "Compute the Galois group of x^5 - 4x + 2 over Q and prove that the polynomial is not "
+        "solvable by radicals.",
+        1,
+    ),
+    (
+        "Show that the halting problem is undecidable and reduce it to the problem of deciding "
+        "whether a Turing machine accepts the empty string.",
+        1,
+    ),
+)
+
 TIERS = ("self-hosted", "haiku", "sonnet", "opus")
 _N51 = "llama-3.1-nemotron-51b-instruct"
 _N49 = "llama-3.3-nemotron-super-49b-v1"
@@ -60,6 +116,11 @@ class TrainConfig:
     # "regress": MLP regression on the per-item b_i of the joint IRT fit.
     difficulty_method: str = "regress"
     embedding_cache_dir: Path | None = None  # reuse MiniLM embeddings keyed by weights+texts
+    # difficulty = (1 - knn_weight) * MLP + knn_weight * kNN over training difficulties
+    knn_weight: float = 0.5
+    knn_k: int = 100
+    knn_temperature: float = 0.1
+    knn_prior_sim: float | None = None
 
 
 @dataclass(frozen=True)
@@ -98,24 +159,36 @@ def _dump(manifest: dict[str, Any]) -> str:
 def _cached_embeddings(
     model: Any, texts: list[str], weights_sha: str, cache_dir: Path | None
 ) -> np.ndarray:
+    """MiniLM embeddings, reusing a per-text cache (keyed by weights sha + text sha256)."""
     from tierwise.classifier import encoders
 
     if cache_dir is None:
         return encoders.embed(model, texts)
-    h = hashlib.sha256(weights_sha.encode())
-    for t in texts:
-        h.update(t.encode("utf-8"))
-        h.update(b"\x00")
-    path = Path(cache_dir) / f"minilm-{h.hexdigest()[:24]}.npy"
-    if path.is_file():
-        cached = np.load(path)
-        if cached.shape == (len(texts), 384):
-            log.info("train.embeddings_cached %s", path)
-            return np.asarray(cached, dtype=np.float32)
-    x = encoders.embed(model, texts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, x)
-    return x
+    root = Path(cache_dir)
+    stem = root / f"minilm-{weights_sha[:12]}-bytext"
+    keys_path, rows_path = stem.with_suffix(".keys"), stem.with_suffix(".npy")
+    keys: list[str] = []
+    rows = np.zeros((0, 384), dtype=np.float32)
+    if keys_path.is_file() and rows_path.is_file():
+        keys = keys_path.read_text(encoding="utf-8").split()
+        rows = np.asarray(np.load(rows_path), dtype=np.float32)
+        if rows.shape != (len(keys), 384):
+            keys, rows = [], np.zeros((0, 384), dtype=np.float32)
+    index = {k: i for i, k in enumerate(keys)}
+    want = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    missing = sorted({k: i for i, k in enumerate(want) if k not in index}.values())
+    if missing:
+        new = encoders.embed(model, [texts[i] for i in missing])
+        for j, i in enumerate(missing):
+            index[want[i]] = len(keys) + j
+        keys += [want[i] for i in missing]
+        rows = np.concatenate([rows, np.asarray(new, dtype=np.float32)])
+        root.mkdir(parents=True, exist_ok=True)
+        np.save(rows_path, rows)
+        keys_path.write_text("\n".join(keys), encoding="utf-8")
+    else:
+        log.info("train.embeddings_cached %s", rows_path)
+    return np.asarray(rows[[index[k] for k in want]], dtype=np.float32)
 
 
 def _set_seeds(seed: int) -> None:
@@ -301,6 +374,11 @@ def train(config: TrainConfig) -> TrainResult:
         t = lap("distil_fast", t)
 
     # 5. heads per encoder (+ calibration of the IRT scale on out-of-fold b-hat)
+    from tierwise.classifier import knn
+
+    kcfg = knn.KnnConfig(config.knn_k, config.knn_temperature, config.knn_prior_sim)
+    prior_b = float(np.mean(b_target))
+    banks: dict[str, np.ndarray] = {}
     heads_by_enc: dict[str, tuple[Any, Any, np.ndarray]] = {}
     theta_cal: dict[str, float] = {}
     scale = 1.0
@@ -315,13 +393,20 @@ def train(config: TrainConfig) -> TrainResult:
             hcfg,
             theta_init=np.array([fit.theta[m] for m in obs_tr.models]),
         )
+        wk = config.knn_weight
+        if wk > 0:
+            bank = x[tr_idx].astype(np.float16)
+            banks[name] = bank
+            b_loo = knn.leave_one_out(bank.astype(np.float32), b_target, kcfg, prior_b)
+            b_oof = (1.0 - wk) * b_oof + wk * b_loo
         if name == "transformer":
             theta_cal, scale = irt.refit_abilities(obs_tr, b_oof)
             alpha, beta = 1.0, 0.0
         else:
             alpha, beta = _calibrate_affine(b_oof, obs_tr, theta_cal, scale)
-        calib[name] = {"alpha": alpha, "beta": beta}
-        _fold_affine(h_b, alpha, beta)
+        calib[name] = {"alpha": alpha, "beta": beta, "knn_weight": wk}
+        if wk <= 0:
+            _fold_affine(h_b, alpha, beta)
         h_len = heads.train_head(x[len_tr], len_target[len_tr], hcfg, config.seed + 100)
         cents = _kmeans(x[~is_val], config.n_centroids, config.seed)
         heads_by_enc[name] = (h_b, h_len, cents)
@@ -336,6 +421,23 @@ def train(config: TrainConfig) -> TrainResult:
     tf_module = export.transformer_module(hf, h_b, h_len, cents)
     export.export_onnx(tf_module, tmp / "router_fp32.onnx")
     export.optimise_and_quantise(tmp / "router_fp32.onnx", stage / "router.onnx")
+
+    def add_knn(name: str, path: Path) -> None:
+        if config.knn_weight <= 0:
+            return
+        a, c = calib[name]["alpha"], calib[name]["beta"]
+        knn.append_to_onnx(
+            path,
+            banks[name],
+            b_target,
+            kcfg,
+            prior_b,
+            w_mlp=a * (1.0 - config.knn_weight),
+            w_knn=a * config.knn_weight,
+            bias=c,
+        )
+
+    add_knn("transformer", stage / "router.onnx")
     tok = Tokenizer.from_file(str(encoders.minilm_dir() / "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()
@@ -344,6 +446,7 @@ def train(config: TrainConfig) -> TrainResult:
         fb, fl, fc = heads_by_enc["fast"]
         fast_module = export.fast_module(table, fb, fl, fc)
         export.export_onnx(fast_module, stage / "router_fast.onnx")
+        add_knn("fast", stage / "router_fast.onnx")
         (stage / "tokenizer_fast.json").write_text(fast_tok_json, encoding="utf-8")
     t = lap("export", t)
 
@@ -411,6 +514,7 @@ def train(config: TrainConfig) -> TrainResult:
             "data_dir_sha256": data_hash,
             "data_files": ds.files,
             "dropped_contaminated": ds.dropped_contaminated,
+            "dropped_degenerate": ds.dropped_degenerate,
             "items": len(ds.items),
             "items_train": len(train_items),
             "items_validation": len(val_items),
@@ -450,6 +554,10 @@ def train(config: TrainConfig) -> TrainResult:
         )
         with torch.inference_mode():
             d_ref = heads.predict_head(h_b, x[vsel])
+        if config.knn_weight > 0:
+            kw, ka, kc = config.knn_weight, calib[name]["alpha"], calib[name]["beta"]
+            d_knn = knn.predict(x[vsel], banks[name].astype(np.float32), b_target, kcfg, prior_b)
+            d_ref = ka * ((1.0 - kw) * d_ref + kw * d_knn) + kc
         d_diff = np.abs(onnx_out[name]["difficulty"][vpos] - d_ref)
         agreement[name] = {
             "cosine_mean": float(np.mean(cos)) if len(cos) else float("nan"),
@@ -524,6 +632,16 @@ def train(config: TrainConfig) -> TrainResult:
             res["math_level_mean_difficulty"] = {
                 int(lvl): float(dd[lv == lvl].mean()) for lvl in sorted(set(lv.tolist()))
             }
+        # everyday-prompt sanity set (hand labels easy=0 / hard=1)
+        smodel = RouterModel.load(stage, name, intra_op_threads=1)  # type: ignore[arg-type]
+        sd = smodel.predict([q for q, _ in SANITY_SET]).difficulty.astype(np.float64)
+        slab = np.array([lab for _, lab in SANITY_SET], dtype=np.float64)
+        res["sanity"] = {
+            "spearman": ev.spearman(sd, slab),
+            "mean_easy": float(sd[slab == 0].mean()),
+            "mean_hard": float(sd[slab == 1].mean()),
+            "difficulty": {q: float(v) for (q, _), v in zip(SANITY_SET, sd, strict=True)},
+        }
         sims = o["centroid_similarity"][vpos]
         thr = float(np.percentile(sims, config.ood_percentile)) if len(sims) else 0.0
         res["ood"] = {
@@ -539,6 +657,27 @@ def train(config: TrainConfig) -> TrainResult:
         manifest["encoders"][name]["ood"] = res["ood"]
         per_enc[name] = res
     metrics["encoders"] = per_enc
+    # LLMRouter task families on which the "weak" model beats the "strong" one (all rows).
+    fam: dict[str, Any] = {}
+    for label, weak, strong, src in PAIRS:
+        if src != "llmrouter":
+            continue
+        acc: dict[str, list[float]] = {}
+        for it in ds.items:
+            if src in it.sources and weak in it.outcomes and strong in it.outcomes:
+                a3 = acc.setdefault(it.task, [0.0, 0.0, 0.0])
+                a3[0] += 1
+                a3[1] += it.outcomes[weak]
+                a3[2] += it.outcomes[strong]
+        n_all = sum(v[0] for v in acc.values())
+        rev = {t: [int(v[0]), v[1] / v[0], v[2] / v[0]] for t, v in acc.items() if v[1] > v[2]}
+        fam[label] = {
+            "n": int(n_all),
+            "gap": sum(v[2] - v[1] for v in acc.values()) / max(1.0, n_all),
+            "weak_better_families": rev,
+            "weak_better_share": sum(v[0] for v in rev.values()) / max(1.0, n_all),
+        }
+    metrics["task_family_reversals"] = fam
     metrics["irt_joint_fit_nll"] = fit.loss
     metrics["tier_abilities_reference"] = {
         "theta_calibrated": theta_cal,
@@ -551,6 +690,7 @@ def train(config: TrainConfig) -> TrainResult:
             "ece": r["ece"],
             "length": r["length"],
             "math_level_spearman": r.get("math_level_spearman"),
+            "sanity_spearman": r["sanity"]["spearman"],
             "agreement": agreement[name],
         }
         for name, r in per_enc.items()
