@@ -469,9 +469,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     cpu_start = (busy_s, total_s, _own_cpu_s())
     runs: list[dict[str, float]] = []
     infos: list[dict[str, Any]] = []
+    per_run_foreign: list[float] = []
     for index in range(args.repeat):
         _log(f"run {index + 1}/{args.repeat}")
+        run_started = time.perf_counter()
+        busy_s, total_s = _cpu_jiffies()
+        run_cpu = (busy_s, total_s, _own_cpu_s())
         results, info = run_once(args, plan)
+        foreign = _foreign_cpu_pct(run_cpu, time.perf_counter() - run_started)
+        per_run_foreign.append(round(foreign, 1))
         runs.append(results)
         infos.append(info)
         if args.repeat > 1:
@@ -479,6 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     final = _median_of(runs) if len(runs) > 1 else runs[0]
     meta["wall_s"] = round(time.perf_counter() - started, 1)
     meta["foreign_cpu_pct_during"] = round(_foreign_cpu_pct(cpu_start, meta["wall_s"]), 1)
+    meta["foreign_cpu_pct_per_run"] = per_run_foreign
     seen_after = _pgrep(TRAINING_PATTERN)
     meta["training_processes_seen"] = sorted({*meta["training_processes_seen"], *seen_after})
     meta["details"] = infos[0]
