@@ -175,13 +175,23 @@ def route_requests(draw: st.DrawFn) -> router_pb2.RouteRequest:
     return request
 
 
-def _invalid_utf8_route() -> st.SearchStrategy[bytes]:
-    query = raw_text.map(lambda b: _field(1, b))
+def _invalid_utf8_route() -> st.SearchStrategy[tuple[bytes, tuple[bytes, ...]]]:
+    """(wire payload, the raw string fields inside it)."""
+    query = raw_text.map(lambda b: (_field(1, b), (b,)))
     chat = st.tuples(raw_text, raw_text).map(
-        lambda rc: _field(2, _field(1, _field(1, rc[0]) + _field(2, rc[1])))
+        lambda rc: (_field(2, _field(1, _field(1, rc[0]) + _field(2, rc[1]))), rc)
     )
-    tier = raw_text.map(lambda b: _field(1, b"what is 2 + 2") + _field(6, b))
+    tier = raw_text.map(lambda b: (_field(1, b"what is 2 + 2") + _field(6, b), (b,)))
     return query | chat | tier
+
+
+def _all_utf8(strings: tuple[bytes, ...]) -> bool:
+    try:
+        for raw in strings:
+            raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # --- the properties ---------------------------------------------------------------------
@@ -196,12 +206,11 @@ def test_random_bytes_to_every_rpc(wire: Wire, payload: bytes) -> None:
 
 
 @FUZZ
-@given(payload=_invalid_utf8_route())
-def test_route_raw_strings(wire: Wire, payload: bytes) -> None:
+@given(case=_invalid_utf8_route())
+def test_route_raw_strings(wire: Wire, case: tuple[bytes, tuple[bytes, ...]]) -> None:
+    payload, strings = case
     code = wire.call("Route", payload)
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError:
+    if not _all_utf8(strings):
         assert code is grpc.StatusCode.INVALID_ARGUMENT
 
 
@@ -215,7 +224,7 @@ def test_route_messages(wire: Wire, request: router_pb2.RouteRequest) -> None:
 @given(
     requests=st.lists(route_requests(), max_size=8)
     | st.integers(65, 80).map(lambda n: [router_pb2.RouteRequest(query="hello")] * n),
-    poison=st.none() | _invalid_utf8_route(),
+    poison=st.none() | _invalid_utf8_route().map(lambda case: case[0]),
 )
 def test_route_batch_messages(
     wire: Wire, requests: list[router_pb2.RouteRequest], poison: bytes | None
