@@ -148,7 +148,8 @@ def test_logs_never_contain_the_query_text(tmp_path: Path, tiny_bundle: Path) ->
     policy = tmp_path / "policy.toml"
     policy.write_text(TEST_POLICY)
     secret = "what is the capital of france"
-    with serving("--model-dir", str(tiny_bundle), "--policy-file", str(policy)) as (
+    model_args = ("--model-dir", str(tiny_bundle), "--policy-file", str(policy))
+    with serving(*model_args, "--log-level", "debug") as (
         process,
         address,
     ):

@@ -255,7 +255,13 @@ def test_query_text_is_logged_only_when_asked(tiny_bundle: Path, test_policy_fil
     server = ServerProcess(
         tiny_bundle,
         test_policy_file,
-        extra_args=["--metrics-address", f"127.0.0.1:{metrics_port}", "--log-query-text"],
+        extra_args=[
+            "--metrics-address",
+            f"127.0.0.1:{metrics_port}",
+            "--log-query-text",
+            "--log-level",
+            "debug",
+        ],
     )
     log, metrics_text = _traffic_and_capture(server, metrics_port)
     decided = [json.loads(x) for x in log.splitlines() if '"route.decided"' in x]

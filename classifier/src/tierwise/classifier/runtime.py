@@ -215,7 +215,8 @@ class RouterModel:
             return RouterOutputs(
                 f, f, f, np.zeros((0, dim), np.float32), np.zeros(0, np.int64), np.zeros(0, bool)
             )
-        encodings = self._tokenizer.encode_batch(list(texts))
+        # encode_batch_fast skips character offsets, which routing never reads.
+        encodings = self._tokenizer.encode_batch_fast(list(texts))
         max_tokens = self.spec.max_tokens
         n_tokens = np.array([len(e.ids) for e in encodings], dtype=np.int64)
         seq = max(1, int(min(max_tokens, n_tokens.max())))

@@ -72,10 +72,10 @@ class ClientSettings:
             "backoffMultiplier": 2,
             "retryableStatusCodes": ["UNAVAILABLE"],
         }
-        config = {
-            "loadBalancingConfig": [{"round_robin": {}}],
-            "methodConfig": [{"name": [{"service": s} for s in _SERVICES], "retryPolicy": retry}],
-        }
+        method: dict[str, object] = {"name": [{"service": s} for s in _SERVICES]}
+        if self.max_attempts > 1:  # grpc rejects a retry policy with maxAttempts < 2
+            method["retryPolicy"] = retry
+        config = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": [method]}
         return json.dumps(config)
 
     def channel_options(self) -> list[tuple[str, str | int]]:

@@ -16,6 +16,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._http_server: WSGIServer | None = None
+        self._rpc_cache: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        self._tier_cache: dict[str, tuple[Counter, Counter]] = {}
         self.requests = Counter(
             "tierwise_requests_total",
             "RPCs by method and status.",
@@ -61,14 +63,37 @@ class Metrics:
             registry=self.registry,
         )
 
+    # Label children are looked up once per label set: .labels() takes a lock and builds a
+    # key on every call, which showed up in the per-route profile. (A racing first lookup
+    # just stores the same child twice.)
+    def _rpc_children(self, method: str, code: str) -> tuple[Counter, Histogram]:
+        key = (method, code)
+        children = self._rpc_cache.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method=method, code=code),
+                self.latency.labels(method=method),
+            )
+            self._rpc_cache[key] = children
+        return children
+
+    def _tier_children(self, tier: str) -> tuple[Counter, Counter]:
+        children = self._tier_cache.get(tier)
+        if children is None:
+            children = (self.decisions.labels(tier=tier), self.quoted_usd.labels(tier=tier))
+            self._tier_cache[tier] = children
+        return children
+
     def observe_rpc(self, method: str, code: str, seconds: float) -> None:
-        self.requests.labels(method=method, code=code).inc()
-        self.latency.labels(method=method).observe(seconds)
+        requests, latency = self._rpc_children(method, code)
+        requests.inc()
+        latency.observe(seconds)
 
     def observe_decision(self, decision: RouteDecision) -> None:
-        self.decisions.labels(tier=decision.tier).inc()
+        decisions, quoted_usd = self._tier_children(decision.tier)
+        decisions.inc()
         chosen = next(e for e in decision.estimates if e.tier == decision.tier)
-        self.quoted_usd.labels(tier=decision.tier).inc(chosen.quoted_usd)
+        quoted_usd.inc(chosen.quoted_usd)
         if decision.escalated:
             self.escalations.inc()
         if decision.out_of_distribution:

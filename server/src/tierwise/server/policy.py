@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,8 +49,10 @@ class LinearHead:
     weights: tuple[float, ...]
     bias: float
 
-    def difficulty(self, embedding: Sequence[float]) -> float:
-        return self.bias + math.fsum(w * x for w, x in zip(self.weights, embedding, strict=True))
+    def difficulty(self, embedding: Iterable[float]) -> float:
+        return self.bias + math.fsum(
+            w * float(x) for w, x in zip(self.weights, embedding, strict=True)
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from tierwise.classifier.runtime import RouterModel, RouterOutputs
 from tierwise.cost_tables.quote import RequestUsage, quote_request
 from tierwise.cost_tables.tables import TierTable
@@ -84,7 +87,8 @@ class Prediction:
     centroid_similarity: float
     n_tokens: int
     truncated: bool
-    embedding: tuple[float, ...]
+    # The model's row as is: converted only when a re-fitted head needs it.
+    embedding: npt.NDArray[np.float32]
 
     @staticmethod
     def rows(outputs: RouterOutputs) -> list[Prediction]:
@@ -95,7 +99,7 @@ class Prediction:
                 centroid_similarity=float(outputs.centroid_similarity[i]),
                 n_tokens=int(outputs.n_tokens[i]),
                 truncated=bool(outputs.truncated[i]),
-                embedding=tuple(float(x) for x in outputs.embedding[i]),
+                embedding=outputs.embedding[i],
             )
             for i in range(len(outputs.difficulty))
         ]

@@ -33,7 +33,9 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
 
     def _record(self, item: RouteInput, decision: RouteDecision) -> None:
         self._metrics.observe_decision(decision)
-        _log.info(
+        # Debug level: one line per decision is too much for the hot path by default (metrics
+        # carry the aggregates); `--log-level debug` turns the audit trail on.
+        _log.debug(
             "route.decided",
             tier=decision.tier,
             reason_code=decision.reason_code.value,

@@ -73,8 +73,12 @@ class ScoredSet:
             centroid_similarity=float(self.centroid_similarity[index]),
             n_tokens=int(self.n_tokens[index]),
             truncated=bool(self.truncated[index]),
-            embedding=(),
+            embedding=_NO_EMBEDDING,
         )
+
+
+# Replay applies heads itself (difficulty passed in); decide() never reads this.
+_NO_EMBEDDING = np.zeros(0, dtype=np.float32)
 
 
 def score_queries(
