@@ -65,7 +65,7 @@ def test_manifest_typed_view() -> None:
     assert t["self-hosted"] < t["haiku"] < t["sonnet"] < t["opus"]
     assert 0 < m.irt_scale < 5
     assert set(m.encoders) == {"transformer", "fast"}
-    assert m.encoders["transformer"].max_tokens == 256
+    assert m.encoders["transformer"].max_tokens == 128
     p = m.p_success(np.array([0.0, 5.0]), "opus")
     assert p.shape == (2,) and p[0] > p[1]
 

@@ -109,7 +109,10 @@ class TrainConfig:
     ood_percentile: float = 1.0  # threshold = this percentile of validation similarities
     fast_dims: int = 256
     fast_max_tokens: int = 512
-    transformer_max_tokens: int = 256
+    # Serving window of the transformer graph (training embeds with MiniLM's 256). 128
+    # measured the same on validation (mean APGR 0.521 vs 0.521, Brier 0.1824 vs 0.1819) and
+    # halves the in-process p99 on long prompts (≈20 → ≈10 ms).
+    transformer_max_tokens: int = 128
     skip_fast: bool = False
     min_agreement_cosine: float = 0.97  # fail training if int8 ONNX drifts below this
     # "amortised": b-hat = MLP(x) fitted directly on the outcome likelihood (IRT loss);
@@ -534,7 +537,13 @@ def train(config: TrainConfig) -> TrainResult:
         parts = [model.predict(eval_texts[s : s + 64]) for s in range(0, len(eval_texts), 64)]
         onnx_out[name] = {
             f: np.concatenate([getattr(p, f) for p in parts])
-            for f in ("difficulty", "log_output_tokens", "centroid_similarity", "embedding")
+            for f in (
+                "difficulty",
+                "log_output_tokens",
+                "centroid_similarity",
+                "embedding",
+                "n_tokens",
+            )
         }
     pos = {int(i): k for k, i in enumerate(eval_idx)}
     t = lap("score_validation", t)
@@ -546,19 +555,24 @@ def train(config: TrainConfig) -> TrainResult:
     vpos = np.array([pos[int(i)] for i in np.where(is_val)[0]])
     vsel = np.where(is_val)[0]
     for name in encoder_names:
+        # Compare like with like: torch embedded with MiniLM's 256-token window, the serving
+        # graph may use a shorter one, so only queries that fit both windows are compared.
+        window = config.transformer_max_tokens if name == "transformer" else config.fast_max_tokens
+        fits = onnx_out[name]["n_tokens"][vpos] <= window
+        apos, asel = vpos[fits], vsel[fits]
         x = x_tf if name == "transformer" else x_fast
         h_b, h_len, _ = heads_by_enc[name]
-        emb = onnx_out[name]["embedding"][vpos]
-        cos = np.sum(emb * x[vsel], axis=1) / np.maximum(
-            np.linalg.norm(emb, axis=1) * np.linalg.norm(x[vsel], axis=1), 1e-12
+        emb = onnx_out[name]["embedding"][apos]
+        cos = np.sum(emb * x[asel], axis=1) / np.maximum(
+            np.linalg.norm(emb, axis=1) * np.linalg.norm(x[asel], axis=1), 1e-12
         )
         with torch.inference_mode():
-            d_ref = heads.predict_head(h_b, x[vsel])
+            d_ref = heads.predict_head(h_b, x[asel])
         if config.knn_weight > 0:
             kw, ka, kc = config.knn_weight, calib[name]["alpha"], calib[name]["beta"]
-            d_knn = knn.predict(x[vsel], banks[name].astype(np.float32), b_target, kcfg, prior_b)
+            d_knn = knn.predict(x[asel], banks[name].astype(np.float32), b_target, kcfg, prior_b)
             d_ref = ka * ((1.0 - kw) * d_ref + kw * d_knn) + kc
-        d_diff = np.abs(onnx_out[name]["difficulty"][vpos] - d_ref)
+        d_diff = np.abs(onnx_out[name]["difficulty"][apos] - d_ref)
         agreement[name] = {
             "cosine_mean": float(np.mean(cos)) if len(cos) else float("nan"),
             "cosine_min": float(np.min(cos)) if len(cos) else float("nan"),
