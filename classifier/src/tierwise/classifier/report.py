@@ -219,12 +219,15 @@ c = 0 unless the caller knows the query is multiple choice.
 
 Encoders (both shipped):
 - `transformer` (`router.onnx`): all-MiniLM-L6-v2 (sha256 {tr["minilm_sha256"][:16]}…),
-  mean pooling + L2 + heads in one graph, ORT-fused, dynamic int8 per-channel, max 256 tokens.
+  mean pooling + L2 + heads in one graph, ORT-fused, dynamic int8 per-channel; embedded
+  with MiniLM's 256-token window in training, served with a
+  {manifest["encoders"]["transformer"]["max_tokens"]}-token window.
 - `fast` (`router_fast.onnx`): static token table distilled from the same MiniLM (each
   vocabulary token encoded as `[CLS] t [SEP]`, PCA to 256-d, SIF weights from training-split
   token frequencies; model2vec's recipe, implemented in `distill.py`), stored as fp16 inside
   the graph; Gather → masked mean → L2 → heads (trained on the fast embeddings); MiniLM's
-  WordPiece tokenizer without special tokens, max 512 tokens.
+  WordPiece tokenizer without special tokens, max
+  {manifest["encoders"]["fast"]["max_tokens"]} tokens.
 
 ## Training data (../shared/data; permissive licences)
 | file | rows read |
