@@ -49,6 +49,9 @@ class RecordingLog:
 
     info = warning = error = exception = debug = _record
 
+    def is_enabled_for(self, level: int) -> bool:
+        return True
+
 
 def _server(settings: ServerSettings, delay_s: float | None = None) -> tuple[TierwiseServer, Any]:
     components = load_components(settings)

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import grpc
 
-from tierwise.sdk.settings import ClientSettings
+from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
+
+
+def resolve_settings(
+    target: str, fail_open_tier: str | None, settings: ClientSettings | None
+) -> ClientSettings:
+    """The clients' keyword arguments win over `settings`; `settings` over the defaults."""
+    base = settings or ClientSettings()
+    overrides: dict[str, Any] = {}
+    if target != DEFAULT_TARGET or settings is None:
+        overrides["target"] = target
+    if fail_open_tier is not None:
+        overrides["fail_open_tier"] = fail_open_tier
+    return dataclasses.replace(base, **overrides)
 
 
 def channel_credentials(settings: ClientSettings) -> grpc.ChannelCredentials | None:

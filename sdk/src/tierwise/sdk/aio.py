@@ -5,7 +5,6 @@ Create it inside the running event loop (grpc.aio channels bind to the loop they
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ import grpc
 import grpc.aio
 
 from tierwise.sdk import _convert, _requests
-from tierwise.sdk._channel import call_metadata, channel_credentials
+from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
@@ -38,13 +37,7 @@ class AsyncTierwiseClient:
         fail_open_tier: str | None = None,
         settings: ClientSettings | None = None,
     ) -> None:
-        base = settings or ClientSettings()
-        overrides: dict[str, Any] = {}
-        if target != DEFAULT_TARGET or settings is None:
-            overrides["target"] = target
-        if fail_open_tier is not None:
-            overrides["fail_open_tier"] = fail_open_tier
-        self.settings = dataclasses.replace(base, **overrides)
+        self.settings = resolve_settings(target, fail_open_tier, settings)
         credentials = channel_credentials(self.settings)
         options = self.settings.channel_options()
         if credentials is None:

@@ -205,11 +205,8 @@ class TierwiseServer:
         self.metrics.stop_http()
         _log.info("server.stopped", drained_s=round(time.perf_counter() - started, 3))
 
-    def wait(self) -> None:
-        self._server.wait_for_termination()
 
-
-def serve(settings: ServerSettings, ready: threading.Event | None = None) -> int:
+def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM/SIGINT (graceful drain); SIGHUP reloads the policy file."""
     server = TierwiseServer(settings)
     stop_requested = threading.Event()
@@ -228,8 +225,6 @@ def serve(settings: ServerSettings, ready: threading.Event | None = None) -> int
     signal.signal(signal.SIGHUP, on_hup)
     server.start()
     print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
-    if ready is not None:
-        ready.set()
     # The main thread drains and stops the server itself, so the process cannot exit before
     # in-flight RPCs finish and the final log line is written.
     stop_requested.wait()

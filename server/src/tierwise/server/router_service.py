@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Final
 
 import grpc
@@ -34,7 +35,10 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
     def _record(self, item: RouteInput, decision: RouteDecision) -> None:
         self._metrics.observe_decision(decision)
         # Debug level: one line per decision is too much for the hot path by default (metrics
-        # carry the aggregates); `--log-level debug` turns the audit trail on.
+        # carry the aggregates); `--log-level debug` turns the audit trail on. The check keeps
+        # the query hash and the fields from being computed for a line nobody writes.
+        if not _log.is_enabled_for(logging.DEBUG):
+            return
         _log.debug(
             "route.decided",
             tier=decision.tier,
