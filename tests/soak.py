@@ -123,6 +123,15 @@ class ServerProcess:
     def signal(self, signum: int) -> None:
         assert self.process is not None
         self.process.send_signal(signum)
+        if signum == signal.SIGSTOP:
+            # Delivery is asynchronous: on a busy machine the server can still answer a call
+            # sent right after kill(). Wait until the kernel reports it stopped.
+            stat = Path(f"/proc/{self.process.pid}/stat")
+            deadline = time.monotonic() + 5.0
+            while stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not stop within 5 s of SIGSTOP")
+                time.sleep(0.005)
 
     def _reap(self) -> None:
         if self._stderr_thread is not None:

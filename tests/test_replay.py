@@ -20,7 +20,12 @@ from tierwise.server.cli import main
 from tierwise.server.config import ServerSettings
 from tierwise.server.policy import load_policy
 from tierwise.server.replay import ReplayOptions, ReplayResult, run_replay
-from tierwise.server.replay.fit import fit_abilities, should_adopt_head
+from tierwise.server.replay.fit import (
+    TierParameters,
+    fit_abilities,
+    fit_policy_parameters,
+    should_adopt_head,
+)
 from tierwise.server.router import Router
 
 EASY_WORDS = [w for w in TINY_VOCAB[2:] if w not in HARD_WORDS]
@@ -249,11 +254,79 @@ def test_ability_fit_recovers_the_truth_and_the_prior_holds_small_samples() -> N
     theta_true = np.array([-1.0, 0.0, 1.0])
     p = 1 / (1 + np.exp(-1.7 * (theta_true[None, :] - b[:, None])))
     y = (rng.random(p.shape) < p).astype(float)
-    theta, a = fit_abilities(b, y, np.zeros(3), 1.0, fit_discrimination=True)
-    assert theta == pytest.approx(theta_true, abs=0.05)
-    assert a == pytest.approx(1.7, abs=0.05)
+    start = TierParameters(np.zeros(3), 1.0, np.zeros((3, 0)))
+    no_skills = np.zeros((len(b), 0))
+    fitted = fit_abilities(b, y, start, no_skills, fit_discrimination=True, fit_skills=False)
+    assert fitted.theta == pytest.approx(theta_true, abs=0.05)
+    assert fitted.discrimination == pytest.approx(1.7, abs=0.05)
     # Three queries that every tier solves: abilities move, but stay finite.
-    theta, a = fit_abilities(
-        np.zeros(3), np.ones((3, 3)), np.zeros(3), 1.0, fit_discrimination=True
+    fitted = fit_abilities(
+        np.zeros(3),
+        np.ones((3, 3)),
+        start,
+        np.zeros((3, 0)),
+        fit_discrimination=True,
+        fit_skills=False,
     )
-    assert np.all(np.isfinite(theta)) and np.all(theta < 3) and a < 5
+    assert np.all(np.isfinite(fitted.theta)) and np.all(fitted.theta < 3)
+    assert fitted.discrimination < 5
+
+
+def test_skill_vectors_are_recovered_and_chosen_only_when_they_help() -> None:
+    rng = np.random.default_rng(1)
+    n = 4_000
+    b = rng.normal(0, 1.5, n)
+    s = rng.normal(0, 1, (n, 2))
+    theta_true = np.array([-1.0, 0.0, 1.0])
+    u_true = np.array([[1.0, 0.0], [0.0, 0.0], [-1.0, 0.5]])
+    start = TierParameters(np.zeros(3), 1.0, np.zeros((3, 2)))
+
+    def outcomes(u: np.ndarray) -> np.ndarray:
+        z = theta_true[None, :] - b[:, None] + s @ u.T
+        return (rng.random(z.shape) < 1 / (1 + np.exp(-z))).astype(float)
+
+    y = outcomes(u_true)
+    fitted = fit_abilities(b, y, start, s, fit_discrimination=False, fit_skills=True)
+    assert fitted.skills == pytest.approx(u_true, abs=0.12)
+    assert fitted.theta == pytest.approx(theta_true, abs=0.12)
+    chosen = fit_policy_parameters(b, y, start, s, np.random.default_rng(2))
+    assert chosen.skills_refitted
+    assert chosen.cv_log_loss["abilities+skills"] < chosen.cv_log_loss["abilities"]
+    # Outcomes without any skill effect: the extra parameters do not win cross-validation.
+    plain = fit_policy_parameters(b, outcomes(np.zeros((3, 2))), start, s, np.random.default_rng(3))
+    assert not plain.skills_refitted
+    # A fixed skill term is an offset: abilities are fitted around it.
+    fixed = TierParameters(np.zeros(3), 1.0, u_true)
+    fitted = fit_abilities(b, y, fixed, s, fit_discrimination=False, fit_skills=False)
+    assert fitted.skills is u_true
+    assert fitted.theta == pytest.approx(theta_true, abs=0.12)
+
+
+def test_skill_vectors_survive_replay_and_decisions_use_them(
+    tiny_bundle: Path, tmp_path: Path
+) -> None:
+    from tiny_router import TEST_POLICY
+
+    from tierwise.classifier.runtime import RouterModel
+
+    base = TEST_POLICY.replace("ability = 4.0", "ability = 4.0\nskills = [-3.0, 0.5]")
+    policy_file = tmp_path / "base.toml"
+    policy_file.write_text(base)
+    router = load_components(ServerSettings(model_dir=tiny_bundle, policy_file=policy_file)).router
+    rows = labelled(200, seed=5)
+    result = replay(router, write_jsonl(tmp_path / "in.jsonl", rows), tmp_path / "out")
+    written = load_policy(result.policy_path)
+    router.policies.check(written)
+    opus = written.tiers["opus"].skills
+    assert len(opus) == 2
+    if not result.skills_refitted:
+        assert opus == (-3.0, 0.5)
+        assert all(not written.tiers[t].skills for t in ("self-hosted", "haiku", "sonnet"))
+    assert "tier skill vectors" in result.report_path.read_text()
+    model = RouterModel.load(tiny_bundle)
+    queries = {r["id"]: r["query"] for r in rows}
+    decisions = [json.loads(line) for line in result.decisions_path.read_text().splitlines()]
+    for d in decisions[:40]:
+        profile = tuple(model.predict([queries[d["id"]]]).skills[0].tolist())
+        for tier, p in d["p_success"].items():
+            assert p == pytest.approx(written.p_success(tier, d["difficulty"], profile), abs=1e-9)

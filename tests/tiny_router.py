@@ -56,6 +56,9 @@ HARD_WORDS = {
 }
 TINY_DIM = 4
 TINY_MAX_TOKENS = 16
+TINY_SKILLS = 2
+# The tiny graph's skill profile is (embedding[2], embedding[3]) scaled by 4: 0 for most words.
+TINY_SKILL_WEIGHTS = np.array([[0.0, 0.0], [0.0, 0.0], [4.0, 0.0], [0.0, 4.0]], np.float32)
 
 TEST_POLICY = """\
 version = "test-policy-1"
@@ -105,6 +108,7 @@ def _tiny_graph() -> onnx.ModelProto:
         helper.make_node("Squeeze", ["l2b", "axis1"], ["log_output_tokens"]),
         helper.make_node("MatMul", ["embedding", "centroids_t"], ["sims"]),
         helper.make_node("ReduceMax", ["sims"], ["centroid_similarity"], axes=[1], keepdims=0),
+        helper.make_node("MatMul", ["embedding", "w_skills"], ["skills"]),
     ]
     initializers = [
         numpy_helper.from_array(table, "table"),
@@ -117,6 +121,7 @@ def _tiny_graph() -> onnx.ModelProto:
         numpy_helper.from_array(np.array([[0.0], [1.5], [0.0], [0.0]], np.float32), "w_length"),
         numpy_helper.from_array(np.array([4.0], dtype=np.float32), "b_length"),
         numpy_helper.from_array(centroids.T.copy(), "centroids_t"),
+        numpy_helper.from_array(TINY_SKILL_WEIGHTS, "w_skills"),
     ]
     graph = helper.make_graph(
         nodes,
@@ -130,6 +135,7 @@ def _tiny_graph() -> onnx.ModelProto:
             helper.make_tensor_value_info("log_output_tokens", TensorProto.FLOAT, ["batch"]),
             helper.make_tensor_value_info("centroid_similarity", TensorProto.FLOAT, ["batch"]),
             helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", TINY_DIM]),
+            helper.make_tensor_value_info("skills", TensorProto.FLOAT, ["batch", TINY_SKILLS]),
         ],
         initializers,
     )
@@ -155,10 +161,16 @@ def build_tiny_bundle(directory: Path) -> Path:
         "ood": {"centroid_similarity_threshold": 0.5},
     }
     manifest = {
-        "schema_version": 1,
+        "schema_version": 2,
         "router_version": "tiny-test-router",
         "tier_abilities": {"self-hosted": 0.5, "haiku": 1.5, "sonnet": 3.0, "opus": 4.0},
         "irt": {"scale": 1.0},
+        "skills": {
+            "dims": TINY_SKILLS,
+            "tier_profiles": {
+                t: [0.0] * TINY_SKILLS for t in ("self-hosted", "haiku", "sonnet", "opus")
+            },
+        },
         "encoders": {"transformer": spec, "fast": spec},
         "output_length": {"median_tokens": 60.0},
     }

@@ -58,7 +58,7 @@ def test_shipped_bundle_files_exist() -> None:
 
 def test_manifest_typed_view() -> None:
     m = Manifest.from_file(default_bundle_dir() / "manifest.json")
-    assert m.schema_version == 1
+    assert m.schema_version == 2
     assert m.router_version
     assert set(m.tier_abilities) == {"self-hosted", "haiku", "sonnet", "opus"}
     t = m.tier_abilities
@@ -68,6 +68,14 @@ def test_manifest_typed_view() -> None:
     assert m.encoders["transformer"].max_tokens == 128
     p = m.p_success(np.array([0.0, 5.0]), "opus")
     assert p.shape == (2,) and p[0] > p[1]
+    assert m.skill_dims >= 1 and set(m.tier_skills) == set(m.tier_abilities)
+    assert all(len(v) == m.skill_dims for v in m.tier_skills.values())
+    # The skill term moves P(success) by exp(s . u) on the odds scale, and only through u.
+    s = np.ones((2, m.skill_dims))
+    u = np.asarray(m.tier_skills["opus"])
+    with_skills = m.p_success(np.array([0.0, 5.0]), "opus", skills=s)
+    odds = lambda q: q / (1 - q)  # noqa: E731
+    np.testing.assert_allclose(odds(with_skills) / odds(p), np.exp(s @ u), rtol=1e-9)
 
 
 def test_output_contract(model: RouterModel) -> None:
@@ -79,6 +87,9 @@ def test_output_contract(model: RouterModel) -> None:
         assert arr.shape == (n,) and arr.dtype == np.float32, name
         assert np.all(np.isfinite(arr)), name
     assert out.embedding.shape == (n, d) and out.embedding.dtype == np.float32
+    k = model.manifest.skill_dims
+    assert out.skills.shape == (n, k) and out.skills.dtype == np.float32
+    assert np.all(np.isfinite(out.skills))
     norms = np.linalg.norm(out.embedding[:-1], axis=1)  # last one is the empty string
     np.testing.assert_allclose(norms, 1.0, atol=1e-3)
     assert out.n_tokens.dtype == np.int64 and out.truncated.dtype == np.bool_
@@ -114,6 +125,7 @@ def test_empty_input(model: RouterModel) -> None:
     out = model.predict([])
     assert out.difficulty.shape == (0,)
     assert out.embedding.shape == (0, model.spec.embedding_dim)
+    assert out.skills.shape == (0, model.manifest.skill_dims)
 
 
 def test_concurrent_predict(model: RouterModel) -> None:
@@ -183,3 +195,23 @@ def test_runtime_import_does_not_import_torch() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_manifest_skill_profiles_must_match_tiers(tmp_path: Path) -> None:
+    root = _copy_bundle(tmp_path)
+    raw = json.loads((root / "manifest.json").read_text())
+    raw["skills"]["tier_profiles"]["opus"] = raw["skills"]["tier_profiles"]["opus"][:-1]
+    (root / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelLoadError, match=r"skills\.tier_profiles\.opus"):
+        RouterModel.load(root)
+
+
+def test_graph_skill_width_must_match_manifest(tmp_path: Path) -> None:
+    root = _copy_bundle(tmp_path)
+    raw = json.loads((root / "manifest.json").read_text())
+    dims = raw["skills"]["dims"] + 1
+    raw["skills"]["dims"] = dims
+    raw["skills"]["tier_profiles"] = {t: [0.0] * dims for t in raw["tier_abilities"]}
+    (root / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelLoadError, match="skills output"):
+        RouterModel.load(root)

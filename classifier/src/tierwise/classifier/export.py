@@ -2,7 +2,8 @@
 
 inputs : input_ids int64 [batch, seq], attention_mask int64 [batch, seq]
 outputs: difficulty float32 [batch], log_output_tokens float32 [batch],
-         centroid_similarity float32 [batch], embedding float32 [batch, d]
+         centroid_similarity float32 [batch], embedding float32 [batch, d],
+         skills float32 [batch, k] (the query's low-rank skill profile; see heads.train_skill_head)
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Any, cast
 import numpy as np
 
 INPUT_NAMES = ["input_ids", "attention_mask"]
-OUTPUT_NAMES = ["difficulty", "log_output_tokens", "centroid_similarity", "embedding"]
+OUTPUT_NAMES = ["difficulty", "log_output_tokens", "centroid_similarity", "embedding", "skills"]
 OPSET = 17
 
 
 def _router_module(
-    encode: Any, difficulty_head: Any, length_head: Any, centroids: np.ndarray
+    encode: Any, difficulty_head: Any, length_head: Any, skill_head: Any, centroids: np.ndarray
 ) -> Any:
     import torch
     import torch.nn as nn
@@ -32,6 +33,7 @@ def _router_module(
             self.encode = encode
             self.difficulty_head = difficulty_head
             self.length_head = length_head
+            self.skill_head = skill_head
             self.register_buffer("centroids_t", torch.from_numpy(centroids.T.astype(np.float32)))
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
@@ -42,13 +44,14 @@ def _router_module(
                 self.length_head(emb).squeeze(-1),
                 sim,
                 emb,
+                self.skill_head(emb),
             )
 
     return Router().eval()
 
 
 def transformer_module(
-    hf_model: Any, difficulty_head: Any, length_head: Any, centroids: np.ndarray
+    hf_model: Any, difficulty_head: Any, length_head: Any, skill_head: Any, centroids: np.ndarray
 ) -> Any:
     import torch
     import torch.nn as nn
@@ -68,11 +71,15 @@ def transformer_module(
             pooled = (out * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
             return nn.functional.normalize(pooled, p=2.0, dim=-1)
 
-    return _router_module(Encode(), difficulty_head, length_head, centroids)
+    return _router_module(Encode(), difficulty_head, length_head, skill_head, centroids)
 
 
 def fast_module(
-    table_fp16: np.ndarray, difficulty_head: Any, length_head: Any, centroids: np.ndarray
+    table_fp16: np.ndarray,
+    difficulty_head: Any,
+    length_head: Any,
+    skill_head: Any,
+    centroids: np.ndarray,
 ) -> Any:
     import torch
     import torch.nn as nn
@@ -90,7 +97,7 @@ def fast_module(
             pooled = (vec * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
             return nn.functional.normalize(pooled, p=2.0, dim=-1)
 
-    return _router_module(Encode(), difficulty_head, length_head, centroids)
+    return _router_module(Encode(), difficulty_head, length_head, skill_head, centroids)
 
 
 def export_onnx(module: Any, path: Path) -> None:

@@ -160,3 +160,80 @@ def train_irt_head(
             sched.step()
     head.eval()
     return head, theta.detach().numpy().astype(np.float64)
+
+
+def make_skill_head(dim: int, skills: int, cfg: HeadConfig) -> Any:
+    import torch.nn as nn
+
+    return nn.Sequential(
+        nn.Linear(dim, cfg.hidden),
+        nn.GELU(),
+        nn.Dropout(cfg.dropout),
+        nn.Linear(cfg.hidden, skills),
+    )
+
+
+def train_skill_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    chance: np.ndarray,
+    offset: np.ndarray,
+    skills: int,
+    cfg: HeadConfig,
+    seed: int,
+    profiles: np.ndarray | None = None,
+) -> tuple[Any, np.ndarray]:
+    """Low-rank skill term on top of the 1-D scale: logit[i, m] = offset[i, m] + s(x_i) · u_m.
+
+    ``offset`` is the fixed 1-D part, a (theta_m - b-hat_i) with out-of-fold b-hat, so the skill
+    head only learns what one difficulty number cannot say: which *kinds* of query a model is
+    better or worse at than its overall ability predicts (e.g. a 7B code model that beats a 51B
+    generalist on code). ``profiles`` (u, [n_models, skills]) fixed: train only s(x) against
+    profiles learned elsewhere (the fast encoder reuses the transformer's, so one policy's
+    tier skill vectors serve both encoders). Returns (head, u).
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    head = make_skill_head(x.shape[1], skills, cfg)
+    learn_u = profiles is None
+    u = torch.nn.Parameter(
+        torch.zeros(y.shape[1], skills)
+        if profiles is None
+        else torch.from_numpy(np.asarray(profiles, dtype=np.float32)),
+        requires_grad=learn_u,
+    )
+    groups: list[dict[str, Any]] = [{"params": head.parameters(), "weight_decay": cfg.weight_decay}]
+    if learn_u:
+        groups.append({"params": [u], "weight_decay": cfg.weight_decay})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    yt, mt = torch.from_numpy(y), torch.from_numpy(mask)
+    ot = torch.from_numpy(np.ascontiguousarray(offset, dtype=np.float32))
+    ct = torch.from_numpy(chance)[:, None]
+    n = len(x)
+    head.train()
+    for _ in range(cfg.epochs):
+        perm = torch.from_numpy(rng.permutation(n))
+        for s in range(0, n, cfg.batch_size):
+            idx = perm[s : s + cfg.batch_size]
+            logit = ot[idx] + head(xt[idx]) @ u.T
+            p = (ct[idx] + (1 - ct[idx]) * torch.sigmoid(logit)).clamp(1e-6, 1 - 1e-6)
+            yy, mm = yt[idx], mt[idx]
+            nll = -(yy * torch.log(p) + (1 - yy) * torch.log1p(-p))
+            loss = (nll * mm).sum() / mm.sum().clamp(min=1.0)
+            opt.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+    head.eval()
+    return head, u.detach().numpy().astype(np.float64)
+
+
+def predict_skills(head: Any, x: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode():
+        out = head(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+    return np.asarray(out.numpy(), dtype=np.float64)

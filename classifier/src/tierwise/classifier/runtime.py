@@ -2,7 +2,7 @@
 
 >>> model = RouterModel.load()                      # shipped bundle, MiniLM int8 encoder
 >>> out = model.predict(["What is 2+2?"])
->>> out.difficulty, out.log_output_tokens, out.centroid_similarity
+>>> out.difficulty, out.log_output_tokens, out.centroid_similarity, out.skills
 
 ``RouterModel.predict`` is thread-safe: the tokenizer is immutable after load (padding and
 truncation are configured once) and onnxruntime sessions support concurrent ``run`` calls.
@@ -23,9 +23,9 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 EncoderName = Literal["transformer", "fast"]
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 INPUT_NAMES = ("input_ids", "attention_mask")
-OUTPUT_NAMES = ("difficulty", "log_output_tokens", "centroid_similarity", "embedding")
+OUTPUT_NAMES = ("difficulty", "log_output_tokens", "centroid_similarity", "embedding", "skills")
 
 
 class ModelLoadError(Exception):
@@ -40,6 +40,7 @@ class RouterOutputs:
     log_output_tokens: np.ndarray  # float32 [n], natural log of predicted output tokens
     centroid_similarity: np.ndarray  # float32 [n], max cosine to training-data centroids
     embedding: np.ndarray  # float32 [n, d], L2-normalised
+    skills: np.ndarray  # float32 [n, k], the query's skill profile (logit += skills . u_tier)
     n_tokens: np.ndarray  # int64 [n], tokens the encoder would see before truncation
     truncated: np.ndarray  # bool [n], True when the text exceeded max_tokens
 
@@ -61,15 +62,33 @@ class Manifest:
     schema_version: int
     router_version: str
     tier_abilities: Mapping[str, float]
-    irt_scale: float  # a in P = c + (1-c) sigmoid(a (theta - difficulty))
+    irt_scale: float  # a in P = c + (1-c) sigmoid(a (theta - difficulty) + skills . u)
+    # u per tier: the default tiers' skill vectors (same length as the graph's skills output).
+    tier_skills: Mapping[str, tuple[float, ...]]
     encoders: Mapping[str, EncoderSpec]
     output_tokens_median: float
     raw: Mapping[str, Any] = field(repr=False)
 
-    def p_success(self, difficulty: np.ndarray, tier: str, chance: float = 0.0) -> np.ndarray:
-        """P(tier solves the query) under the IRT model with the default tier abilities."""
+    @property
+    def skill_dims(self) -> int:
+        return int(self.raw["skills"]["dims"])
+
+    def p_success(
+        self,
+        difficulty: np.ndarray,
+        tier: str,
+        chance: float = 0.0,
+        skills: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """P(tier solves the query) under the model with the default tier parameters.
+
+        ``skills`` ([n, k], the graph's output) adds the tier's skill term; None = 1-D only.
+        """
         theta = self.tier_abilities[tier]
-        z = np.clip(self.irt_scale * (theta - np.asarray(difficulty, dtype=np.float64)), -30, 30)
+        z = self.irt_scale * (theta - np.asarray(difficulty, dtype=np.float64))
+        if skills is not None:
+            z = z + np.asarray(skills, dtype=np.float64) @ np.asarray(self.tier_skills[tier])
+        z = np.clip(z, -30, 30)
         return np.asarray(chance + (1.0 - chance) / (1.0 + np.exp(-z)))
 
     @classmethod
@@ -107,11 +126,24 @@ class Manifest:
             )
         if not encoders:
             raise ValueError("no encoders")
+        skills = dict(raw["skills"])
+        dims = int(skills["dims"])
+        if dims < 1:
+            raise ValueError(f"skills.dims must be >= 1 (got {dims})")
+        tier_skills = {
+            str(k): tuple(float(x) for x in v) for k, v in dict(skills["tier_profiles"]).items()
+        }
+        if set(tier_skills) != set(tiers):
+            raise ValueError("skills.tier_profiles must name exactly the tiers of tier_abilities")
+        for tier, vec in tier_skills.items():
+            if len(vec) != dims or not all(math.isfinite(x) for x in vec):
+                raise ValueError(f"skills.tier_profiles.{tier}: need {dims} finite numbers")
         return cls(
             schema_version=version,
             router_version=str(raw["router_version"]),
             tier_abilities=MappingProxyType(tiers),
             irt_scale=float(raw["irt"]["scale"]),
+            tier_skills=MappingProxyType(tier_skills),
             encoders=MappingProxyType(encoders),
             output_tokens_median=float(raw["output_length"]["median_tokens"]),
             raw=MappingProxyType(raw),
@@ -199,6 +231,12 @@ class RouterModel:
         spec = manifest.encoders[encoder]
         tokenizer = _tokenizer(root / spec.tokenizer)
         session = _session(root / spec.graph, intra_op_threads)
+        width = next(o.shape for o in session.get_outputs() if o.name == "skills")[-1]
+        if isinstance(width, int) and width != manifest.skill_dims:
+            raise ModelLoadError(
+                f"{root / spec.graph}: skills output has {width} columns, the manifest says "
+                f"{manifest.skill_dims}"
+            )
         return cls(manifest, encoder, session, tokenizer)
 
     @property
@@ -213,7 +251,13 @@ class RouterModel:
         if n == 0:
             f = np.zeros(0, dtype=np.float32)
             return RouterOutputs(
-                f, f, f, np.zeros((0, dim), np.float32), np.zeros(0, np.int64), np.zeros(0, bool)
+                f,
+                f,
+                f,
+                np.zeros((0, dim), np.float32),
+                np.zeros((0, self.manifest.skill_dims), np.float32),
+                np.zeros(0, np.int64),
+                np.zeros(0, bool),
             )
         # encode_batch_fast skips character offsets, which routing never reads.
         encodings = self._tokenizer.encode_batch_fast(list(texts))
@@ -232,7 +276,7 @@ class RouterModel:
                     tok_ids = tok_ids[:max_tokens]
             ids[row, : len(tok_ids)] = tok_ids
             mask[row, : len(tok_ids)] = 1
-        diff, length, sim, emb = self._session.run(
+        diff, length, sim, emb, skills = self._session.run(
             list(OUTPUT_NAMES), {"input_ids": ids, "attention_mask": mask}
         )
         return RouterOutputs(
@@ -240,6 +284,7 @@ class RouterModel:
             log_output_tokens=np.asarray(length, dtype=np.float32).reshape(n),
             centroid_similarity=np.asarray(sim, dtype=np.float32).reshape(n),
             embedding=np.asarray(emb, dtype=np.float32).reshape(n, -1),
+            skills=np.asarray(skills, dtype=np.float32).reshape(n, -1),
             n_tokens=n_tokens,
             truncated=n_tokens > max_tokens,
         )

@@ -124,6 +124,12 @@ class TrainConfig:
     knn_k: int = 100
     knn_temperature: float = 0.1
     knn_prior_sim: float | None = None
+    # Low-rank skill term: logit += skills(query) . u_model (heads.train_skill_head). 8 dims,
+    # 20 epochs measured best on validation Brier among 4/8/16 dims and 20/40 epochs.
+    skill_dims: int = 8
+    skill_epochs: int = 20
+    cv_folds: int = 5  # cross-fitted APGR over every labelled query (report only)
+    bootstrap: int = 1000  # resamples for the APGR confidence intervals
 
 
 @dataclass(frozen=True)
@@ -284,6 +290,123 @@ def _fold_affine(head: Any, alpha: float, beta: float) -> None:
         head[-1].bias.mul_(alpha).add_(beta)
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
+
+
+def _gain(logits: np.ndarray, chance: np.ndarray, weak: int, strong: int) -> np.ndarray:
+    """Predicted P(strong ok) - P(weak ok): the router's score for one pair."""
+    return np.asarray((1.0 - chance) * (_sigmoid(logits[:, strong]) - _sigmoid(logits[:, weak])))
+
+
+def _pair_rows(
+    items: list[data_mod.Item], idx: np.ndarray, weak: str, strong: str, source: str
+) -> np.ndarray:
+    return np.array(
+        [
+            k
+            for k, i in enumerate(idx)
+            if source in items[i].sources
+            and weak in items[i].outcomes
+            and strong in items[i].outcomes
+        ],
+        dtype=np.int64,
+    )
+
+
+def _outcome_rows(
+    items: list[data_mod.Item], idx: np.ndarray, model_col: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense outcomes, mask and chance for the items ``idx`` (columns = IRT models)."""
+    y = np.zeros((len(idx), len(model_col)), dtype=np.float32)
+    mask = np.zeros_like(y)
+    chance = np.array([items[i].chance for i in idx], dtype=np.float32)
+    for row, i in enumerate(idx):
+        for m, v in items[i].outcomes.items():
+            if m in model_col:
+                y[row, model_col[m]] = v
+                mask[row, model_col[m]] = 1.0
+    return y, mask, chance
+
+
+def _apgr_with_ci(
+    score: np.ndarray, y_weak: np.ndarray, y_strong: np.ndarray, resamples: int, seed: int
+) -> dict[str, float]:
+    """APGR and its 95 % percentile-bootstrap interval (queries resampled with replacement)."""
+    rng = np.random.default_rng(seed)
+    n = len(score)
+    boot = []
+    for _ in range(resamples):
+        j = rng.integers(0, n, n)
+        boot.append(ev.apgr(score[j], y_weak[j], y_strong[j]))
+    arr = np.array(boot, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    lo, hi = np.percentile(arr, [2.5, 97.5]) if len(arr) else (np.nan, np.nan)
+    return {"apgr": ev.apgr(score, y_weak, y_strong), "lo": float(lo), "hi": float(hi), "n": n}
+
+
+def _crossfit_apgr(
+    config: TrainConfig,
+    items: list[data_mod.Item],
+    tr_idx: np.ndarray,
+    va_idx: np.ndarray,
+    x: np.ndarray,
+    logit_val: np.ndarray,
+    b_oof: np.ndarray,
+    outcomes_tr: tuple[np.ndarray, np.ndarray, np.ndarray],
+    irt_params: tuple[np.ndarray, float],
+    profiles: np.ndarray | None,
+    model_col: dict[str, int],
+) -> dict[str, Any]:
+    """APGR over every labelled query, each scored by a model that never saw its outcomes.
+
+    The 15 % validation split leaves ~200 GSM8K queries per pair (95 % intervals ±0.1 or
+    wider). Here the validation queries keep their shipped-graph logits and every training
+    query gets cross-fitted ones: out-of-fold difficulty (MLP folds + leave-one-out kNN) and a
+    skill head (and, for the transformer, skill profiles) trained without its fold.
+    """
+    from tierwise.classifier import heads
+
+    y_tr, mask_tr, chance_tr = outcomes_tr
+    theta_vec, scale = irt_params
+    offset = scale * (theta_vec[None, :] - b_oof[:, None])
+    rng = np.random.default_rng(config.seed + 300)
+    fold = rng.permutation(np.arange(len(tr_idx)) % config.cv_folds)
+    scfg = heads.HeadConfig(hidden=config.head_hidden, epochs=config.skill_epochs)
+    logit_tr = np.zeros_like(offset)
+    for k in range(config.cv_folds):
+        fit_rows, held = fold != k, fold == k
+        head, u = heads.train_skill_head(
+            x[tr_idx][fit_rows],
+            y_tr[fit_rows],
+            mask_tr[fit_rows],
+            chance_tr[fit_rows],
+            offset[fit_rows],
+            config.skill_dims,
+            scfg,
+            config.seed + 400 + k,
+            profiles=profiles,
+        )
+        logit_tr[held] = offset[held] + heads.predict_skills(head, x[tr_idx][held]) @ u.T
+    all_idx = np.concatenate([tr_idx, va_idx])
+    logits = np.concatenate([logit_tr, logit_val])
+    y_all, _, chance_all = _outcome_rows(items, all_idx, model_col)
+    out: dict[str, Any] = {}
+    for label, weak, strong, src in PAIRS:
+        sel = _pair_rows(items, all_idx, weak, strong, src)
+        if len(sel) < 5:
+            continue
+        w, s_ = model_col[weak], model_col[strong]
+        out[label] = _apgr_with_ci(
+            _gain(logits[sel], chance_all[sel], w, s_),
+            y_all[sel, w],
+            y_all[sel, s_],
+            config.bootstrap,
+            config.seed,
+        )
+    return out
+
+
 def train(config: TrainConfig) -> TrainResult:
     t0 = time.perf_counter()
     from tierwise.classifier import distill, encoders, export, heads, irt
@@ -382,7 +505,11 @@ def train(config: TrainConfig) -> TrainResult:
     kcfg = knn.KnnConfig(config.knn_k, config.knn_temperature, config.knn_prior_sim)
     prior_b = float(np.mean(b_target))
     banks: dict[str, np.ndarray] = {}
-    heads_by_enc: dict[str, tuple[Any, Any, np.ndarray]] = {}
+    heads_by_enc: dict[str, tuple[Any, Any, np.ndarray, Any]] = {}
+    y_tr, mask_tr, chance_tr = heads.outcome_matrix(obs_tr, len(tr_idx))
+    scfg = heads.HeadConfig(hidden=config.head_hidden, epochs=config.skill_epochs)
+    profiles: np.ndarray | None = None  # u [n_models, k], learned with the transformer
+    b_oof_by_enc: dict[str, np.ndarray] = {}
     theta_cal: dict[str, float] = {}
     scale = 1.0
     calib: dict[str, dict[str, float]] = {}
@@ -410,9 +537,24 @@ def train(config: TrainConfig) -> TrainResult:
         calib[name] = {"alpha": alpha, "beta": beta, "knn_weight": wk}
         if wk <= 0:
             _fold_affine(h_b, alpha, beta)
+        b_cal = alpha * b_oof + beta
+        b_oof_by_enc[name] = b_cal
+        offset = scale * (np.array([theta_cal[m] for m in obs_tr.models])[None, :] - b_cal[:, None])
+        h_s, u = heads.train_skill_head(
+            x[tr_idx],
+            y_tr,
+            mask_tr,
+            chance_tr,
+            offset,
+            config.skill_dims,
+            scfg,
+            config.seed + 200,
+            profiles=profiles,
+        )
+        profiles = u
         h_len = heads.train_head(x[len_tr], len_target[len_tr], hcfg, config.seed + 100)
         cents = _kmeans(x[~is_val], config.n_centroids, config.seed)
-        heads_by_enc[name] = (h_b, h_len, cents)
+        heads_by_enc[name] = (h_b, h_len, cents, h_s)
         t = lap(f"heads_{name}", t)
 
     # 6. export
@@ -420,8 +562,8 @@ def train(config: TrainConfig) -> TrainResult:
     stage = tmp / "bundle"
     stage.mkdir()
     hf = encoders.load_hf_encoder()
-    h_b, h_len, cents = heads_by_enc["transformer"]
-    tf_module = export.transformer_module(hf, h_b, h_len, cents)
+    h_b, h_len, cents, h_s = heads_by_enc["transformer"]
+    tf_module = export.transformer_module(hf, h_b, h_len, h_s, cents)
     export.export_onnx(tf_module, tmp / "router_fp32.onnx")
     export.optimise_and_quantise(tmp / "router_fp32.onnx", stage / "router.onnx")
 
@@ -446,8 +588,8 @@ def train(config: TrainConfig) -> TrainResult:
     tok.no_padding()
     (stage / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
     if not config.skip_fast:
-        fb, fl, fc = heads_by_enc["fast"]
-        fast_module = export.fast_module(table, fb, fl, fc)
+        fb, fl, fc, fs = heads_by_enc["fast"]
+        fast_module = export.fast_module(table, fb, fl, fs, fc)
         export.export_onnx(fast_module, stage / "router_fast.onnx")
         add_knn("fast", stage / "router_fast.onnx")
         (stage / "tokenizer_fast.json").write_text(fast_tok_json, encoding="utf-8")
@@ -462,6 +604,18 @@ def train(config: TrainConfig) -> TrainResult:
         "haiku": theta_mixtral + 0.5 * gap,
         "sonnet": theta_gpt4,
         "opus": theta_gpt4 + 0.5 * gap,
+    }
+    assert profiles is not None
+    model_profiles = {m: profiles[k].tolist() for k, m in enumerate(obs_tr.models)}
+    zero = [0.0] * config.skill_dims
+    u_mixtral = np.array(model_profiles.get(data_mod.MIXTRAL, zero))
+    u_gpt4 = np.array(model_profiles.get(data_mod.GPT4, zero))
+    # Tiers inherit the skill profile of the model their ability is anchored on.
+    tier_profiles = {
+        "self-hosted": u_mixtral.tolist(),
+        "haiku": (0.5 * (u_mixtral + u_gpt4)).tolist(),
+        "sonnet": u_gpt4.tolist(),
+        "opus": u_gpt4.tolist(),
     }
     config_blob = json.dumps(
         {k: str(v) for k, v in asdict(config).items() if k not in {"output_dir"}}, sort_keys=True
@@ -490,7 +644,7 @@ def train(config: TrainConfig) -> TrainResult:
         }
     lt = len_target[len_tr]
     manifest: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": 2,
         "router_version": router_version,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "encoders": enc_specs,
@@ -503,6 +657,12 @@ def train(config: TrainConfig) -> TrainResult:
             "model_abilities": theta_cal,
             "model_abilities_joint_fit": fit.theta,
             "difficulty_calibration": calib,
+        },
+        "skills": {
+            "model": "logit += skills(query) . u (u per tier / model; skills = graph output)",
+            "dims": config.skill_dims,
+            "tier_profiles": tier_profiles,
+            "model_profiles": model_profiles,
         },
         "output_length": {
             "target": "log(MiniLM WordPiece tokens of the response), mean over responses",
@@ -543,6 +703,7 @@ def train(config: TrainConfig) -> TrainResult:
                 "centroid_similarity",
                 "embedding",
                 "n_tokens",
+                "skills",
             )
         }
     pos = {int(i): k for k, i in enumerate(eval_idx)}
@@ -561,7 +722,7 @@ def train(config: TrainConfig) -> TrainResult:
         fits = onnx_out[name]["n_tokens"][vpos] <= window
         apos, asel = vpos[fits], vsel[fits]
         x = x_tf if name == "transformer" else x_fast
-        h_b, h_len, _ = heads_by_enc[name]
+        h_b, h_len, _, h_s = heads_by_enc[name]
         emb = onnx_out[name]["embedding"][apos]
         cos = np.sum(emb * x[asel], axis=1) / np.maximum(
             np.linalg.norm(emb, axis=1) * np.linalg.norm(x[asel], axis=1), 1e-12
@@ -573,56 +734,78 @@ def train(config: TrainConfig) -> TrainResult:
             d_knn = knn.predict(x[asel], banks[name].astype(np.float32), b_target, kcfg, prior_b)
             d_ref = ka * ((1.0 - kw) * d_ref + kw * d_knn) + kc
         d_diff = np.abs(onnx_out[name]["difficulty"][apos] - d_ref)
+        s_diff = np.abs(onnx_out[name]["skills"][apos] - heads.predict_skills(h_s, x[asel]))
         agreement[name] = {
             "cosine_mean": float(np.mean(cos)) if len(cos) else float("nan"),
             "cosine_min": float(np.min(cos)) if len(cos) else float("nan"),
             "difficulty_max_abs_diff": float(np.max(d_diff)) if len(d_diff) else float("nan"),
             "difficulty_mean_abs_diff": float(np.mean(d_diff)) if len(d_diff) else float("nan"),
+            "skills_max_abs_diff": float(np.max(s_diff)) if len(s_diff) else float("nan"),
             "n": len(cos),
         }
     if agreement["transformer"]["cosine_mean"] < config.min_agreement_cosine:
         raise RuntimeError(f"int8 ONNX disagrees with torch: {agreement['transformer']}")
 
     # 9. metrics
+    model_col = {m: k for k, m in enumerate(obs_tr.models)}
+    theta_vec = np.array([theta_cal[m] for m in obs_tr.models])
+    u_final = np.asarray(profiles, dtype=np.float64)
+    y_va, mask_va, chance_va = _outcome_rows(ds.items, va_idx, model_col)
     metrics: dict[str, Any] = {"agreement": agreement, "timings_s": timings}
     per_enc: dict[str, Any] = {}
     for name in encoder_names:
         o = onnx_out[name]
         d_val = np.array([o["difficulty"][pos[int(i)]] for i in va_idx])
-        res: dict[str, Any] = {"apgr": {}, "apgr_by_difficulty": {}}
+        s_val = np.array([o["skills"][pos[int(i)]] for i in va_idx])
+        logit_val = scale * (theta_vec[None, :] - d_val[:, None]) + s_val @ u_final.T
+        logit_1d = scale * (theta_vec[None, :] - d_val[:, None])
+        res: dict[str, Any] = {
+            "apgr": {},
+            "apgr_1d": {},
+            "apgr_by_difficulty": {},
+            "apgr_crossfit": {},
+        }
         for label, weak, strong, src in PAIRS:
-            sel = [
-                k
-                for k, i in enumerate(va_idx)
-                if src in ds.items[i].sources
-                and weak in ds.items[i].outcomes
-                and strong in ds.items[i].outcomes
-            ]
+            sel = _pair_rows(ds.items, va_idx, weak, strong, src)
             if len(sel) < 5:
                 continue
-            yw = np.array([ds.items[va_idx[k]].outcomes[weak] for k in sel])
-            ys = np.array([ds.items[va_idx[k]].outcomes[strong] for k in sel])
-            c = np.array([ds.items[va_idx[k]].chance for k in sel])
-            b = d_val[sel]
-            gain = irt.probability(theta_cal[strong], b, c, scale) - irt.probability(
-                theta_cal[weak], b, c, scale
+            yw, ys = y_va[sel, model_col[weak]], y_va[sel, model_col[strong]]
+            c = chance_va[sel]
+            res["apgr"][label] = _apgr_with_ci(
+                _gain(logit_val[sel], c, model_col[weak], model_col[strong]),
+                yw,
+                ys,
+                config.bootstrap,
+                config.seed,
             )
-            res["apgr"][label] = {"apgr": ev.apgr(gain, yw, ys), "n": len(sel)}
-            res["apgr_by_difficulty"][label] = {"apgr": ev.apgr(b, yw, ys), "n": len(sel)}
+            res["apgr_1d"][label] = {
+                "apgr": ev.apgr(
+                    _gain(logit_1d[sel], c, model_col[weak], model_col[strong]), yw, ys
+                ),
+                "n": len(sel),
+            }
+            res["apgr_by_difficulty"][label] = {"apgr": ev.apgr(d_val[sel], yw, ys), "n": len(sel)}
+        res["apgr_crossfit"] = _crossfit_apgr(
+            config,
+            ds.items,
+            tr_idx,
+            va_idx,
+            x_tf if name == "transformer" else x_fast,
+            logit_val,
+            b_oof_by_enc[name],
+            (y_tr, mask_tr, chance_tr),
+            (theta_vec, scale),
+            None if name == "transformer" else u_final,
+            model_col,
+        )
         # calibration on all validation (item, model) outcomes
-        ps, ys_all, srcs = [], [], []
-        for k, i in enumerate(va_idx):
-            it = ds.items[i]
-            for m, v in it.outcomes.items():
-                if m in theta_cal:
-                    ps.append(
-                        float(irt.probability(theta_cal[m], d_val[k], np.array(it.chance), scale))
-                    )
-                    ys_all.append(v)
-                    srcs.append(it.source)
-        p_arr, y_arr = np.array(ps), np.array(ys_all)
+        p_mat = chance_va[:, None] + (1.0 - chance_va[:, None]) * _sigmoid(logit_val)
+        seen = mask_va > 0
+        p_arr, y_arr = p_mat[seen], y_va[seen]
         rel = ev.reliability(p_arr, y_arr)
         res["brier"] = ev.brier(p_arr, y_arr) if len(p_arr) else float("nan")
+        p1 = (chance_va[:, None] + (1.0 - chance_va[:, None]) * _sigmoid(logit_1d))[seen]
+        res["brier_1d"] = ev.brier(p1, y_arr) if len(p1) else float("nan")
         res["brier_constant_baseline"] = (
             ev.brier(np.full_like(y_arr, y_arr.mean()), y_arr) if len(y_arr) else float("nan")
         )
@@ -700,7 +883,9 @@ def train(config: TrainConfig) -> TrainResult:
     manifest["metrics"] = {
         name: {
             "apgr": {k: round(v["apgr"], 4) for k, v in r["apgr"].items()},
+            "apgr_crossfit": {k: round(v["apgr"], 4) for k, v in r["apgr_crossfit"].items()},
             "brier": r["brier"],
+            "brier_1d": r["brier_1d"],
             "ece": r["ece"],
             "length": r["length"],
             "math_level_spearman": r.get("math_level_spearman"),

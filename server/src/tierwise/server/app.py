@@ -76,6 +76,7 @@ def load_components(settings: ServerSettings) -> Components:
             settings.policy_file,
             encoder=model.encoder,
             embedding_dim=model.spec.embedding_dim,
+            skill_dims=model.manifest.skill_dims,
         )
     except PolicyError as error:
         raise StartupError(str(error)) from error

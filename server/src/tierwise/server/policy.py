@@ -1,4 +1,5 @@
-"""The routing policy: tier abilities, quality target, out-of-distribution escalation.
+"""The routing policy: tier abilities and skill vectors, quality target, out-of-distribution
+escalation.
 
 A policy is a TOML document, validated in full before it can replace the active one.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,16 +29,19 @@ _TOP_KEYS: Final = {
     "head",
 }
 _HEAD_KEYS: Final = {"encoder", "weights", "bias", "note"}
-_TIER_KEYS: Final = {"ability", "output_tokens_multiplier"}
+_TIER_KEYS: Final = {"ability", "output_tokens_multiplier", "skills"}
 _OOD_KEYS: Final = {"min_centroid_similarity", "escalate_truncated"}
 
 
 @dataclass(frozen=True)
 class TierPolicy:
-    """A tier's place on the router's ability scale."""
+    """A tier's place on the router's ability scale, and its skill vector."""
 
     ability: float
     output_tokens_multiplier: float = 1.0
+    # u_t: P(success) gains skills(query) · u_t on the logit scale. Empty: no skill term, the
+    # tier is placed by its ability alone.
+    skills: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class LinearHead:
 class Policy:
     version: str
     quality_target: float
-    # IRT slope: P(success) = sigmoid(discrimination * (ability - difficulty)).
+    # IRT slope: P(success) = sigmoid(discrimination * (ability - difficulty) + skills · u).
     discrimination: float
     tiers: Mapping[str, TierPolicy]
     # None: use the encoder's own threshold from the model manifest (each encoder has its
@@ -69,9 +73,23 @@ class Policy:
     source_text: str
     head: LinearHead | None = None
 
-    def p_success(self, tier_id: str, difficulty: float) -> float:
-        logit = self.discrimination * (self.tiers[tier_id].ability - difficulty)
+    def p_success(self, tier_id: str, difficulty: float, skills: Sequence[float] = ()) -> float:
+        """P(tier solves the query); ``skills`` is the query's skill profile (model output)."""
+        tier = self.tiers[tier_id]
+        logit = self.discrimination * (tier.ability - difficulty)
+        if tier.skills and len(skills):
+            logit += math.fsum(u * s for u, s in zip(tier.skills, skills, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+
+    def check_skills(self, skill_dims: int) -> None:
+        """A tier's skill vector must match the model's skill profile, element for element."""
+        for tier_id, tier in self.tiers.items():
+            if tier.skills and len(tier.skills) != skill_dims:
+                raise PolicyError(
+                    self.version,
+                    f"tiers.{tier_id}.skills",
+                    f"has {len(tier.skills)} numbers, the model's skill profile has {skill_dims}",
+                )
 
     def by_ability(self, tier_ids: Iterable[str]) -> list[str]:
         """Tier ids from least to most capable."""
@@ -153,6 +171,7 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
                 0.01,
                 100,
             ),
+            skills=_skills(source, f"tiers.{tier_id}.skills", entry.get("skills", [])),
         )
     ood = data.get("ood", {})
     if not isinstance(ood, dict):
@@ -177,6 +196,12 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
         escalate_truncated=escalate_truncated,
         source_text=text,
     )
+
+
+def _skills(source: str, key: str, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise PolicyError(source, key, "must be an array of numbers")
+    return tuple(_number(source, f"{key}[{i}]", x, -100, 100) for i, x in enumerate(value))
 
 
 def _head(source: str, table: Any) -> LinearHead | None:
@@ -225,10 +250,12 @@ class PolicyHolder:
         *,
         encoder: str,
         embedding_dim: int,
+        skill_dims: int,
     ) -> None:
         self._tier_ids = tuple(tier_ids)
         self._encoder = encoder
         self._embedding_dim = embedding_dim
+        self._skill_dims = skill_dims
         self.check(policy)
         self._policy = policy
         self._path = path
@@ -238,6 +265,7 @@ class PolicyHolder:
         """Everything a policy must agree with: the cost table's tiers and the model."""
         policy.check_tiers(self._tier_ids)
         policy.check_head(self._encoder, self._embedding_dim)
+        policy.check_skills(self._skill_dims)
 
     @property
     def current(self) -> Policy:

@@ -89,6 +89,7 @@ class Prediction:
     truncated: bool
     # The model's row as is: converted only when a re-fitted head needs it.
     embedding: npt.NDArray[np.float32]
+    skills: tuple[float, ...]  # the query's skill profile
 
     @staticmethod
     def rows(outputs: RouterOutputs) -> list[Prediction]:
@@ -100,6 +101,7 @@ class Prediction:
                 n_tokens=int(outputs.n_tokens[i]),
                 truncated=bool(outputs.truncated[i]),
                 embedding=outputs.embedding[i],
+                skills=tuple(outputs.skills[i].tolist()),
             )
             for i in range(len(outputs.difficulty))
         ]
@@ -213,7 +215,7 @@ class Router:
                 batch=item.batch,
             ),
         )
-        p_success = policy.p_success(tier_id, prediction.difficulty)
+        p_success = policy.p_success(tier_id, prediction.difficulty, prediction.skills)
         return TierEstimate(
             tier=tier_id,
             model=tier.model,

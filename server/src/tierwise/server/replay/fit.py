@@ -1,8 +1,9 @@
-"""Re-fit the policy's IRT parameters (tier abilities, discrimination) and, optionally, a
-linear difficulty head on the user's labelled queries.
+"""Re-fit the policy's parameters (tier abilities, discrimination, tier skill vectors) and,
+optionally, a linear difficulty head on the user's labelled queries.
 
-P(tier t solves query i) = sigmoid(a · (θ_t − b_i)); graded outcomes are fractional targets
-of the Bernoulli log-likelihood.
+P(tier t solves query i) = sigmoid(a · (θ_t − b_i) + s_i · u_t), s_i the query's skill profile
+(a model output) and u_t the tier's skill vector; graded outcomes are fractional targets of the
+Bernoulli log-likelihood. ``offset`` arguments carry s_i · u_t ([n, T]) where u is held fixed.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ import numpy as np
 # dozen labelled queries but cannot run off to ±infinity when a tier never (or always) fails.
 PRIOR_SD_ABILITY: Final = 1.0
 PRIOR_SD_LOG_DISCRIMINATION: Final = 0.5
+# Skill vectors have 8 free numbers per tier: a tighter prior keeps 100 queries from fitting
+# noise (the shipped vectors have entries of about ±0.5).
+PRIOR_SD_SKILL: Final = 0.3
 # Per-query difficulty targets for the head shrink toward the current prediction.
 PRIOR_SD_QUERY_DIFFICULTY: Final = 2.0
 DISCRIMINATION_RANGE: Final = (0.01, 20.0)  # what a policy file accepts
+SKILL_LIMIT: Final = 100.0  # what a policy file accepts
 CV_FOLDS: Final = 5
 # Ridge penalty = λ · n; λ is picked by k-fold CV from this grid.
 RIDGE_LAMBDAS: Final = tuple(float(x) for x in np.logspace(-5, 1, 13))
@@ -27,78 +32,138 @@ RIDGE_LAMBDAS: Final = tuple(float(x) for x in np.logspace(-5, 1, 13))
 HEAD_MIN_GAIN_NATS: Final = 1e-3
 
 
-def log_loss(b: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float) -> float:
-    """Mean Bernoulli log-loss per outcome (fractional targets allowed)."""
+def _logits(b: np.ndarray, theta: np.ndarray, a: float, offset: np.ndarray | None) -> np.ndarray:
     z = a * (theta[None, :] - b[:, None])
+    return np.asarray(z if offset is None else z + offset)
+
+
+def log_loss(
+    b: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float, offset: np.ndarray | None = None
+) -> float:
+    """Mean Bernoulli log-loss per outcome (fractional targets allowed)."""
+    z = _logits(b, theta, a, offset)
     return float(np.mean(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)))
 
 
-def brier(b: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float) -> float:
-    z = np.clip(a * (theta[None, :] - b[:, None]), -60, 60)
+def brier(
+    b: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float, offset: np.ndarray | None = None
+) -> float:
+    z = np.clip(_logits(b, theta, a, offset), -60, 60)
     p = 1.0 / (1.0 + np.exp(-z))
     return float(np.mean((p - y) ** 2))
 
 
-def _objective(
-    b: np.ndarray, y: np.ndarray, theta: np.ndarray, u: float, theta0: np.ndarray, u0: float
-) -> float:
-    z = np.exp(u) * (theta[None, :] - b[:, None])
-    nll = float(np.sum(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)))
-    prior = float(np.sum((theta - theta0) ** 2)) / (2 * PRIOR_SD_ABILITY**2)
-    prior += (u - u0) ** 2 / (2 * PRIOR_SD_LOG_DISCRIMINATION**2)
-    return nll + prior
+@dataclass(frozen=True)
+class TierParameters:
+    theta: np.ndarray  # [T]
+    discrimination: float
+    skills: np.ndarray  # [T, k] (k = 0: no skill term)
+
+    def offset(self, s: np.ndarray) -> np.ndarray:
+        """[n, T] skill term s_i · u_t for query profiles s [n, k]."""
+        if self.skills.shape[1] == 0:
+            return np.zeros((len(s), len(self.theta)))
+        return np.asarray(s @ self.skills.T)
+
+
+def _unpack(vec: np.ndarray, n_tiers: int, k: int) -> tuple[np.ndarray, np.ndarray, float]:
+    theta = vec[:n_tiers]
+    u = vec[n_tiers : n_tiers + n_tiers * k].reshape(n_tiers, k)
+    return theta, u, float(vec[-1])
 
 
 def fit_abilities(
     b: np.ndarray,
     y: np.ndarray,
-    theta0: np.ndarray,
-    a0: float,
+    start: TierParameters,
+    s: np.ndarray,
     *,
     fit_discrimination: bool,
+    fit_skills: bool,
     max_iter: int = 100,
-) -> tuple[np.ndarray, float]:
-    """Maximum a-posteriori (θ, a) by Fisher scoring with a backtracking line search."""
-    n_tiers = len(theta0)
-    u0 = float(np.log(a0))
-    theta, u = theta0.astype(np.float64).copy(), u0
-    current = _objective(b, y, theta, u, theta0, u0)
+) -> TierParameters:
+    """Maximum a-posteriori parameters by Fisher scoring with a backtracking line search.
+
+    Abilities always move; the discrimination and the tier skill vectors only when asked (with
+    Gaussian priors centred on ``start``). Without ``fit_skills`` the skill term is a fixed
+    offset. ``s`` [n, k]: the queries' skill profiles.
+    """
+    n, n_tiers = y.shape
+    k = start.skills.shape[1] if fit_skills else 0
+    offset = np.zeros((n, n_tiers)) if fit_skills else start.offset(s)
+    s_fit = s if fit_skills else np.zeros((n, 0))
+    prior = np.concatenate(
+        [
+            start.theta,
+            start.skills.reshape(-1) if fit_skills else [],
+            [np.log(start.discrimination)],
+        ]
+    ).astype(np.float64)
+    sd = np.concatenate(
+        [
+            np.full(n_tiers, PRIOR_SD_ABILITY),
+            np.full(n_tiers * k, PRIOR_SD_SKILL),
+            [PRIOR_SD_LOG_DISCRIMINATION],
+        ]
+    )
+    free = np.ones(len(prior), dtype=bool)
+    free[-1] = fit_discrimination
+
+    def logits(vec: np.ndarray) -> np.ndarray:
+        theta, u, log_a = _unpack(vec, n_tiers, k)
+        return np.asarray(np.exp(log_a) * (theta[None, :] - b[:, None]) + s_fit @ u.T + offset)
+
+    def objective(vec: np.ndarray) -> float:
+        z = logits(vec)
+        nll = float(np.sum(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)))
+        return nll + float(np.sum(((vec - prior)[free] / sd[free]) ** 2)) / 2
+
+    vec = prior.copy()
+    current = objective(vec)
     lo, hi = np.log(DISCRIMINATION_RANGE[0]), np.log(DISCRIMINATION_RANGE[1])
     for _ in range(max_iter):
-        a = float(np.exp(u))
-        z = a * (theta[None, :] - b[:, None])
+        theta, u, log_a = _unpack(vec, n_tiers, k)
+        a = float(np.exp(log_a))
+        z = logits(vec)
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
-        r, w = p - y, p * (1.0 - p)
-        grad = np.zeros(n_tiers + 1)
-        hess = np.zeros((n_tiers + 1, n_tiers + 1))
-        grad[:n_tiers] = a * r.sum(axis=0) + (theta - theta0) / PRIOR_SD_ABILITY**2
-        hess[np.arange(n_tiers), np.arange(n_tiers)] = (
-            a * a * w.sum(axis=0) + 1.0 / PRIOR_SD_ABILITY**2
-        )
-        if fit_discrimination:
-            grad[n_tiers] = float(np.sum(r * z)) + (u - u0) / PRIOR_SD_LOG_DISCRIMINATION**2
-            cross = a * np.sum(w * z, axis=0)
-            hess[:n_tiers, n_tiers] = hess[n_tiers, :n_tiers] = cross
-            hess[n_tiers, n_tiers] = float(np.sum(w * z * z)) + 1.0 / PRIOR_SD_LOG_DISCRIMINATION**2
-            step = np.linalg.solve(hess, grad)
-        else:
-            step = np.zeros(n_tiers + 1)
-            step[:n_tiers] = grad[:n_tiers] / np.diag(hess)[:n_tiers]
+        r, w = (p - y).reshape(-1), (p * (1.0 - p)).reshape(-1)
+        # Jacobian of z (flattened [n * T]) with respect to (θ, u, log a).
+        jac = np.zeros((n * n_tiers, len(vec)))
+        rows = np.arange(n * n_tiers)
+        tier_of_row = np.tile(np.arange(n_tiers), n)
+        jac[rows, tier_of_row] = a
+        if k:
+            for t in range(n_tiers):
+                jac[rows[tier_of_row == t], n_tiers + t * k : n_tiers + (t + 1) * k] = s_fit
+        jac[:, -1] = (a * (theta[None, :] - b[:, None])).reshape(-1)
+        precision = np.where(free, 1.0 / sd**2, 0.0)
+        grad = jac.T @ r + (vec - prior) * precision
+        hess = jac.T @ (jac * w[:, None]) + np.diag(precision)
+        step = np.zeros_like(vec)
+        step[free] = np.linalg.solve(hess[np.ix_(free, free)], grad[free])
         scale = 1.0
         while scale > 1e-6:
-            cand_theta = theta - scale * step[:n_tiers]
-            cand_u = float(np.clip(u - scale * step[n_tiers], lo, hi))
-            value = _objective(b, y, cand_theta, cand_u, theta0, u0)
+            cand = vec - scale * step
+            cand[-1] = float(np.clip(cand[-1], lo, hi))
+            cand[n_tiers : n_tiers + n_tiers * k] = np.clip(
+                cand[n_tiers : n_tiers + n_tiers * k], -SKILL_LIMIT, SKILL_LIMIT
+            )
+            value = objective(cand)
             if value <= current:
                 break
             scale /= 2
         else:
             break
         converged = float(np.max(np.abs(scale * step))) < 1e-9
-        theta, u, current = cand_theta, cand_u, value
+        vec, current = cand, value
         if converged:
             break
-    return theta, float(np.exp(u))
+    theta, u, log_a = _unpack(vec, n_tiers, k)
+    return TierParameters(
+        theta=theta.copy(),
+        discrimination=float(np.exp(log_a)),
+        skills=u.copy() if fit_skills else start.skills,
+    )
 
 
 def fold_ids(n: int, rng: np.random.Generator, folds: int = CV_FOLDS) -> np.ndarray:
@@ -107,41 +172,66 @@ def fold_ids(n: int, rng: np.random.Generator, folds: int = CV_FOLDS) -> np.ndar
 
 @dataclass(frozen=True)
 class AbilityFit:
-    theta: np.ndarray  # [T]
-    discrimination: float
+    parameters: TierParameters
     joint: bool  # True when discrimination was re-fitted too
-    cv_log_loss_fixed: float  # k-fold CV log-loss with the current discrimination
-    cv_log_loss_joint: float  # ... with discrimination re-fitted jointly
+    skills_refitted: bool  # True when the tier skill vectors were re-fitted
+    cv_log_loss: dict[str, float]  # k-fold CV log-loss of each variant tried
+
+    @property
+    def theta(self) -> np.ndarray:
+        return self.parameters.theta
+
+    @property
+    def discrimination(self) -> float:
+        return self.parameters.discrimination
 
 
 def fit_policy_parameters(
-    b: np.ndarray, y: np.ndarray, theta0: np.ndarray, a0: float, rng: np.random.Generator
+    b: np.ndarray, y: np.ndarray, start: TierParameters, s: np.ndarray, rng: np.random.Generator
 ) -> AbilityFit:
-    """Fit abilities alone and abilities + discrimination; keep the one with the lower k-fold
-    cross-validated log-loss."""
+    """Fit abilities alone, with the discrimination, with the tier skill vectors, and with
+    both; keep the variant with the lowest k-fold cross-validated log-loss."""
     folds = fold_ids(len(b), rng)
-    losses = {}
-    for joint in (False, True):
+    variants = [(False, False), (True, False)]
+    if start.skills.shape[1]:
+        variants += [(False, True), (True, True)]
+    losses: dict[tuple[bool, bool], float] = {}
+    for joint, skills in variants:
         total = 0.0
         for k in range(CV_FOLDS):
             train, test = folds != k, folds == k
-            theta, a = fit_abilities(b[train], y[train], theta0, a0, fit_discrimination=joint)
-            total += log_loss(b[test], y[test], theta, a) * int(test.sum())
-        losses[joint] = total / len(b)
-    joint = losses[True] < losses[False]
-    theta, a = fit_abilities(b, y, theta0, a0, fit_discrimination=joint)
-    return AbilityFit(theta, a, joint, losses[False], losses[True])
+            fitted = fit_abilities(
+                b[train], y[train], start, s[train], fit_discrimination=joint, fit_skills=skills
+            )
+            total += log_loss(
+                b[test], y[test], fitted.theta, fitted.discrimination, fitted.offset(s[test])
+            ) * int(test.sum())
+        losses[(joint, skills)] = total / len(b)
+    joint, skills = min(losses, key=lambda v: losses[v])
+    fitted = fit_abilities(b, y, start, s, fit_discrimination=joint, fit_skills=skills)
+    names = {
+        (False, False): "abilities",
+        (True, False): "abilities+discrimination",
+        (False, True): "abilities+skills",
+        (True, True): "abilities+discrimination+skills",
+    }
+    return AbilityFit(fitted, joint, skills, {names[v]: loss for v, loss in losses.items()})
 
 
 def query_difficulties(
-    prior: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float, iterations: int = 30
+    prior: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    a: float,
+    offset: np.ndarray | None = None,
+    iterations: int = 30,
 ) -> np.ndarray:
     """Per-query difficulty from its outcomes (abilities fixed), shrunk toward ``prior``:
     a query every tier solves gets a low but finite difficulty."""
     b = prior.astype(np.float64).copy()
     precision = 1.0 / PRIOR_SD_QUERY_DIFFICULTY**2
     for _ in range(iterations):
-        z = a * (theta[None, :] - b[:, None])
+        z = _logits(b, theta, a, offset)
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
         grad = -a * np.sum(p - y, axis=1) + (b - prior) * precision
         hess = a * a * np.sum(p * (1.0 - p), axis=1) + precision
@@ -188,6 +278,7 @@ def fit_head(
     theta: np.ndarray,
     a: float,
     rng: np.random.Generator,
+    offset: np.ndarray | None = None,
 ) -> RidgeHead:
     """Ridge from embeddings to per-query difficulty targets; λ by k-fold CV of the outcome
     log-loss under (θ, a)."""
@@ -199,7 +290,8 @@ def fit_head(
         x_test = np.asarray(x[test], dtype=np.float64)
         for j, lam in enumerate(RIDGE_LAMBDAS):
             weights, bias = ridge.solve(lam)
-            totals[j] += log_loss(x_test @ weights + bias, y[test], theta, a) * int(test.sum())
+            off = None if offset is None else offset[test]
+            totals[j] += log_loss(x_test @ weights + bias, y[test], theta, a, off) * int(test.sum())
     best = int(np.argmin(totals))
     weights, bias = _Ridge(x, targets).solve(RIDGE_LAMBDAS[best])
     return RidgeHead(weights, bias, RIDGE_LAMBDAS[best], float(totals[best] / len(targets)))

@@ -28,13 +28,15 @@ def render_policy(
     quality_target: float,
     discrimination: float,
     abilities: Mapping[str, float],
+    skills: Mapping[str, tuple[float, ...]],
     head: LinearHead | None,
     description: str,
     head_note: str = "",
     today: datetime | None = None,
 ) -> str:
-    """TOML for ``base`` with the replayed numbers; other settings (output-token multipliers,
-    out-of-distribution escalation) are carried over. Floats are written with repr, so the
+    """TOML for ``base`` with the replayed numbers (a tier missing from ``abilities`` or
+    ``skills`` keeps the base's); other settings (output-token multipliers, out-of-distribution
+    escalation) are carried over. Floats are written with repr, so the
     file reads back to exactly the numbers replay measured."""
     lines = [
         f"description = {_string(description)}",
@@ -45,6 +47,9 @@ def render_policy(
     for tier, entry in base.tiers.items():
         lines.append(f"[tiers.{_key(tier)}]")
         lines.append(f"ability = {float(abilities.get(tier, entry.ability))!r}")
+        vector = skills.get(tier, entry.skills)
+        if vector:
+            lines.append(f"skills = [{', '.join(repr(float(x)) for x in vector)}]")
         if entry.output_tokens_multiplier != 1.0:
             lines.append(f"output_tokens_multiplier = {entry.output_tokens_multiplier!r}")
         lines.append("")

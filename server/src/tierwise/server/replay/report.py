@@ -132,11 +132,13 @@ def render_markdown(result: ReplayResult) -> str:
             f" | {successes} / {failures} |"
         )
     how = "re-fitted jointly" if result.discrimination_refitted else "kept"
+    skills = "re-fitted" if result.skills_refitted else "carried over from the base policy"
+    tried = ", ".join(f"{name} {loss:.4f}" for name, loss in result.cv_log_loss.items())
     out += [
         "",
         f"Discrimination {result.discrimination_before:.3f} → {result.discrimination_after:.3f} "
-        f"({how}: 5-fold CV log-loss {result.cv_log_loss_fixed:.4f} with it fixed, "
-        f"{result.cv_log_loss_joint:.4f} re-fitted).",
+        f"({how}); tier skill vectors {skills}. The parameter set with the lowest 5-fold CV "
+        f"log-loss on the tuning part won: {tried}.",
         "",
     ]
     if result.head is not None:

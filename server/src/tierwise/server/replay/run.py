@@ -125,8 +125,8 @@ class ReplayResult:
     discrimination_before: float
     discrimination_after: float
     discrimination_refitted: bool
-    cv_log_loss_fixed: float
-    cv_log_loss_joint: float
+    skills_refitted: bool  # tier skill vectors re-fitted (else carried over)
+    cv_log_loss: Mapping[str, float]  # 5-fold CV log-loss of each parameter set tried
     tier_counts: Mapping[str, tuple[int, int]]  # tuning part: (successes, failures)
     head: HeadResult | None
     tune: PartResult
@@ -135,6 +135,16 @@ class ReplayResult:
     warnings: tuple[str, ...]
     scoring_s: float
     analysis_s: float
+
+
+def _skill_matrix(policy: Policy, tiers: tuple[str, ...], dims: int) -> np.ndarray:
+    """[T, dims] tier skill vectors of the policy; a tier without one gets zeros."""
+    out = np.zeros((len(tiers), dims))
+    for i, tier in enumerate(tiers):
+        vector = policy.tiers[tier].skills
+        if vector:
+            out[i] = vector
+    return out
 
 
 def _tiers(requested: Sequence[str], known: tuple[str, ...]) -> tuple[str, ...]:
@@ -282,10 +292,16 @@ def run_replay(
     rng = np.random.default_rng(options.seed + 1)
 
     # 1. Abilities (and maybe discrimination) on the tuning part.
-    theta0 = np.array([policy.tiers[t].ability for t in tiers])
+    start = fit.TierParameters(
+        theta=np.array([policy.tiers[t].ability for t in tiers]),
+        discrimination=policy.discrimination,
+        skills=_skill_matrix(policy, tiers, scored.skills.shape[1]),
+    )
     y_tune, y_val = scored.outcomes[tune], scored.outcomes[validation]
     difficulty = scored.difficulty
-    fitted = fit.fit_policy_parameters(difficulty[tune], y_tune, theta0, policy.discrimination, rng)
+    profiles = scored.skills
+    fitted = fit.fit_policy_parameters(difficulty[tune], y_tune, start, profiles[tune], rng)
+    offset = fitted.parameters.offset(profiles)
     head = policy.head
     head_result: HeadResult | None = None
 
@@ -293,10 +309,16 @@ def run_replay(
     if options.fit_head:
         assert scored.embeddings is not None
         targets = fit.query_difficulties(
-            difficulty[tune], y_tune, fitted.theta, fitted.discrimination
+            difficulty[tune], y_tune, fitted.theta, fitted.discrimination, offset[tune]
         )
         ridge = fit.fit_head(
-            scored.embeddings[tune], targets, y_tune, fitted.theta, fitted.discrimination, rng
+            scored.embeddings[tune],
+            targets,
+            y_tune,
+            fitted.theta,
+            fitted.discrimination,
+            rng,
+            offset[tune],
         )
         candidate = LinearHead(
             encoder=router.model.encoder,
@@ -304,25 +326,36 @@ def run_replay(
             bias=float(ridge.bias),
         )
         new_difficulty = _head_difficulties(candidate, scored.embeddings)
-        refit = fit.fit_policy_parameters(
-            new_difficulty[tune], y_tune, theta0, policy.discrimination, rng
-        )
+        refit = fit.fit_policy_parameters(new_difficulty[tune], y_tune, start, profiles[tune], rng)
+        refit_offset = refit.parameters.offset(profiles)
         shipped_loss = fit.log_loss(
-            difficulty[validation], y_val, fitted.theta, fitted.discrimination
+            difficulty[validation], y_val, fitted.theta, fitted.discrimination, offset[validation]
         )
         refit_loss = fit.log_loss(
-            new_difficulty[validation], y_val, refit.theta, refit.discrimination
+            new_difficulty[validation],
+            y_val,
+            refit.theta,
+            refit.discrimination,
+            refit_offset[validation],
         )
         head_result = HeadResult(
             ridge_lambda=ridge.ridge_lambda,
             cv_log_loss=ridge.cv_log_loss,
             shipped_log_loss=shipped_loss,
             shipped_brier=fit.brier(
-                difficulty[validation], y_val, fitted.theta, fitted.discrimination
+                difficulty[validation],
+                y_val,
+                fitted.theta,
+                fitted.discrimination,
+                offset[validation],
             ),
             refitted_log_loss=refit_loss,
             refitted_brier=fit.brier(
-                new_difficulty[validation], y_val, refit.theta, refit.discrimination
+                new_difficulty[validation],
+                y_val,
+                refit.theta,
+                refit.discrimination,
+                refit_offset[validation],
             ),
             adopted=fit.should_adopt_head(shipped_loss, refit_loss),
         )
@@ -333,12 +366,21 @@ def run_replay(
         t: float(np.clip(fitted.theta[i], -ABILITY_LIMIT, ABILITY_LIMIT))
         for i, t in enumerate(tiers)
     }
+    skills = {
+        t: tuple(float(x) for x in fitted.parameters.skills[i])
+        for i, t in enumerate(tiers)
+        if fitted.skills_refitted or policy.tiers[t].skills
+    }
     candidate_policy = dataclasses.replace(
         policy,
         discrimination=fitted.discrimination,
         tiers=MappingProxyType(
             {
-                t: TierPolicy(abilities.get(t, entry.ability), entry.output_tokens_multiplier)
+                t: TierPolicy(
+                    abilities.get(t, entry.ability),
+                    entry.output_tokens_multiplier,
+                    skills.get(t, entry.skills),
+                )
                 for t, entry in policy.tiers.items()
             }
         ),
@@ -386,6 +428,7 @@ def run_replay(
         quality_target=chosen_target,
         discrimination=fitted.discrimination,
         abilities=abilities,
+        skills=skills,
         head=head,
         description=(
             f"tierwise replay of {options.input_path.name}: {len(tune)} tuning queries, "
@@ -455,8 +498,8 @@ def run_replay(
         discrimination_before=policy.discrimination,
         discrimination_after=fitted.discrimination,
         discrimination_refitted=fitted.joint,
-        cv_log_loss_fixed=fitted.cv_log_loss_fixed,
-        cv_log_loss_joint=fitted.cv_log_loss_joint,
+        skills_refitted=fitted.skills_refitted,
+        cv_log_loss=MappingProxyType(fitted.cv_log_loss),
         tier_counts=MappingProxyType(counts),
         head=head_result,
         tune=tune_result,

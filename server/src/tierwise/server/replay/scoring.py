@@ -52,6 +52,7 @@ class ScoredSet:
     cost_usd: np.ndarray  # float64 [n, T], real token counts when given, else decide()'s quote
     current_choice: np.ndarray  # int64 [n], tier index the current policy picks
     embeddings: np.ndarray | None  # float32 [n, d] (only when asked for)
+    skills: np.ndarray  # float64 [n, k], each query's skill profile (model output)
 
     @property
     def size(self) -> int:
@@ -74,7 +75,17 @@ class ScoredSet:
             n_tokens=int(self.n_tokens[index]),
             truncated=bool(self.truncated[index]),
             embedding=_NO_EMBEDDING,
+            skills=tuple(self.skills[index].tolist()),
         )
+
+    def skill_offsets(self, policy: Policy) -> np.ndarray:
+        """[n, T] logit offsets skills · u_t of the policy's tiers (0 for a tier without u)."""
+        offsets = np.zeros((self.size, len(self.tiers)))
+        for t, tier in enumerate(self.tiers):
+            vector = policy.tiers[tier].skills
+            if vector:
+                offsets[:, t] = self.skills @ np.asarray(vector, dtype=np.float64)
+        return offsets
 
 
 # Replay applies heads itself (difficulty passed in); decide() never reads this.
@@ -100,6 +111,7 @@ def score_queries(
     outcomes = _Rows(width, np.float64)
     costs = _Rows(width, np.float64)
     embeddings: _Rows | None = None
+    skills = _Rows(router.model.manifest.skill_dims, np.float64)
     for item in items:
         request = router_pb2.RouteRequest(query=item.query)
         if item.input_tokens is not None:
@@ -142,6 +154,7 @@ def score_queries(
         )
         outcomes.append([item.outcomes[t] for t in tiers])
         costs.append(row_costs)
+        skills.append(outputs.skills[0])
         if keep_embeddings:
             if embeddings is None:
                 embeddings = _Rows(outputs.embedding.shape[1], np.float32)
@@ -164,4 +177,5 @@ def score_queries(
         outcomes=outcomes.array(),
         cost_usd=costs.array(),
         embeddings=None if embeddings is None else embeddings.array(),
+        skills=skills.array(),
     )

@@ -69,7 +69,9 @@ def decision_table(
     for i in range(n):
         item = scored.route_input(i, allowed)
         prediction = scored.prediction(i, float(difficulty[i]))
-        p = np.array([headless.p_success(t, float(difficulty[i])) for t in scored.tiers])
+        p = np.array(
+            [headless.p_success(t, float(difficulty[i]), prediction.skills) for t in scored.tiers]
+        )
         p_success[i] = p
         ordered = np.sort(p)
         breakpoints[i] = ordered
