@@ -1,6 +1,7 @@
 """The naive baseline, run in its own process: sentence-transformers (torch) embeds each query
 in-process, then the router's own head (the head sub-graph cut out of the shipped ONNX graph,
-from `embedding` to difficulty / log_output_tokens / centroid_similarity) scores it.
+from `embedding` and `attention_mask` — the heads also read the token count — to difficulty /
+log_output_tokens / centroid_similarity) scores it.
 
     python -m bench.naive --queries q.json --count 300 --out naive.json [--bundle DIR]
 """
@@ -30,13 +31,13 @@ def _head_session(bundle: Path, dim: int) -> tuple[Any, str]:
     if int(spec["embedding_dim"]) != dim:
         return None, f"embedding only (bundle head takes {spec['embedding_dim']}-d, not {dim}-d)"
     model = onnx.load(str(bundle / spec["graph"]))
-    head = onnx.utils.Extractor(model).extract_model(["embedding"], HEAD_OUTPUTS)
+    head = onnx.utils.Extractor(model).extract_model(["embedding", "attention_mask"], HEAD_OUTPUTS)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(
         head.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
     )
-    return session, "embedding + shipped head (ONNX sub-graph from `embedding`)"
+    return session, "embedding + shipped head (ONNX sub-graph from `embedding`, `attention_mask`)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,10 +69,23 @@ def main(argv: list[str] | None = None) -> int:
     head, head_mode = _head_session(args.bundle, dim)
     queries: list[str] = json.loads(args.queries.read_text(encoding="utf-8"))
 
+    window = int(
+        json.loads((args.bundle / "manifest.json").read_text())["encoders"]["transformer"][
+            "max_tokens"
+        ]
+    )
+
     def one(text: str) -> None:
         embedding = model.encode([text], convert_to_numpy=True, show_progress_bar=False)
         if head is not None:
-            head.run(HEAD_OUTPUTS, {"embedding": np.asarray(embedding, dtype=np.float32)})
+            tokens = min(window, len(model.tokenizer(text)["input_ids"]))
+            head.run(
+                HEAD_OUTPUTS,
+                {
+                    "embedding": np.asarray(embedding, dtype=np.float32),
+                    "attention_mask": np.ones((1, tokens), dtype=np.int64),
+                },
+            )
 
     one(queries[0])
     first = time.perf_counter()

@@ -22,8 +22,16 @@ OPSET = 17
 
 
 def _router_module(
-    encode: Any, difficulty_head: Any, length_head: Any, skill_head: Any, centroids: np.ndarray
+    encode: Any,
+    difficulty_head: Any,
+    length_head: Any,
+    skill_head: Any,
+    centroids: np.ndarray,
+    length_norm: tuple[float, float],
 ) -> Any:
+    """Heads read [embedding, standardised log token count]: the embedding is L2-normalised,
+    so without the count a 30-token and a 120-token word problem on the same topic look alike
+    (query length alone ranks GSM8K by difficulty about as well as the embedding does)."""
     import torch
     import torch.nn as nn
 
@@ -35,23 +43,32 @@ def _router_module(
             self.length_head = length_head
             self.skill_head = skill_head
             self.register_buffer("centroids_t", torch.from_numpy(centroids.T.astype(np.float32)))
+            self.length_mean, self.length_sd = float(length_norm[0]), float(length_norm[1])
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
             emb = self.encode(input_ids, attention_mask)
             sim = torch.matmul(emb, cast(torch.Tensor, self.centroids_t)).max(dim=-1).values
+            tokens = attention_mask.sum(dim=1, keepdim=True).clamp(min=1).to(torch.float32)
+            length = (torch.log(tokens) - self.length_mean) / self.length_sd
+            features = torch.cat([emb, length], dim=-1)
             return (
-                self.difficulty_head(emb).squeeze(-1),
-                self.length_head(emb).squeeze(-1),
+                self.difficulty_head(features).squeeze(-1),
+                self.length_head(features).squeeze(-1),
                 sim,
                 emb,
-                self.skill_head(emb),
+                self.skill_head(features),
             )
 
     return Router().eval()
 
 
 def transformer_module(
-    hf_model: Any, difficulty_head: Any, length_head: Any, skill_head: Any, centroids: np.ndarray
+    hf_model: Any,
+    difficulty_head: Any,
+    length_head: Any,
+    skill_head: Any,
+    centroids: np.ndarray,
+    length_norm: tuple[float, float],
 ) -> Any:
     import torch
     import torch.nn as nn
@@ -71,7 +88,9 @@ def transformer_module(
             pooled = (out * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
             return nn.functional.normalize(pooled, p=2.0, dim=-1)
 
-    return _router_module(Encode(), difficulty_head, length_head, skill_head, centroids)
+    return _router_module(
+        Encode(), difficulty_head, length_head, skill_head, centroids, length_norm
+    )
 
 
 def fast_module(
@@ -80,6 +99,7 @@ def fast_module(
     length_head: Any,
     skill_head: Any,
     centroids: np.ndarray,
+    length_norm: tuple[float, float],
 ) -> Any:
     import torch
     import torch.nn as nn
@@ -97,7 +117,9 @@ def fast_module(
             pooled = (vec * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
             return nn.functional.normalize(pooled, p=2.0, dim=-1)
 
-    return _router_module(Encode(), difficulty_head, length_head, skill_head, centroids)
+    return _router_module(
+        Encode(), difficulty_head, length_head, skill_head, centroids, length_norm
+    )
 
 
 def export_onnx(module: Any, path: Path) -> None:

@@ -310,7 +310,14 @@ MIT; openai/grade-school-math MIT.
    log lengths per query). Not measured for chat prompts; WordPiece counts differ from
    Claude tokenizers by roughly ±20%.
 5. OOD: k-means centroids of training embeddings; threshold = p1 of validation similarities.
-6. Skill term: one difficulty number cannot rank queries for a pair whose "weak" model wins
+6. Head input: every head (difficulty MLP, length, skills) reads the L2-normalised embedding
+   plus one number, the standardised log of the tokens the graph sees (attention-mask sum,
+   so capped at the serving window). Normalisation erases length, and length carries
+   difficulty: on GSM8K the question's length ranks items about as well as the embedding.
+   Measured on the same split (cross-fitted APGR, transformer): GSM8K Mixtral→GPT-4 0.553 →
+   0.579, mean over the 9 pairs 0.599 → 0.617, Brier 0.1739 → 0.1694, sanity Spearman 0.43 →
+   0.59.
+7. Skill term: one difficulty number cannot rank queries for a pair whose "weak" model wins
    whole task families (table in validation_report.md). A second head s(x) (d→{hidden}→
    {manifest["skills"]["dims"]}, GELU) and one vector u_m per model are trained on the outcome
    likelihood with the 1-D part fixed as an offset (scale·(θ_m − out-of-fold b̂)), AdamW with

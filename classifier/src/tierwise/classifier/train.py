@@ -499,6 +499,31 @@ def train(config: TrainConfig) -> TrainResult:
         fast_sanity = [float(e[0] @ e[1]), float(e[2] @ e[3])]
         t = lap("distil_fast", t)
 
+    # Head input = [embedding, standardised log of the tokens the serving graph sees].
+    tok_tf = Tokenizer.from_file(str(encoders.minilm_dir() / "tokenizer.json"))
+    tok_tf.no_truncation()
+    tok_tf.no_padding()
+    windows = {"transformer": (tok_tf, config.transformer_max_tokens, True)}
+    if not config.skip_fast:
+        tok_fast = Tokenizer.from_str(fast_tok_json)
+        tok_fast.no_truncation()
+        tok_fast.no_padding()
+        windows["fast"] = (tok_fast, config.fast_max_tokens, False)
+    length_norm: dict[str, tuple[float, float]] = {}
+    head_x: dict[str, np.ndarray] = {}
+    for name, (tk, window, specials) in windows.items():
+        counts = np.array(
+            [len(e.ids) for e in tk.encode_batch(texts, add_special_tokens=specials)],
+            dtype=np.float64,
+        )
+        log_n = np.log(np.clip(counts, 1, window))
+        mu, sd = float(np.mean(log_n[~is_val])), float(np.std(log_n[~is_val]) + 1e-6)
+        length_norm[name] = (mu, sd)
+        x_enc = x_tf if name == "transformer" else x_fast
+        head_x[name] = np.concatenate(
+            [x_enc, ((log_n - mu) / sd)[:, None].astype(np.float32)], axis=1
+        )
+
     # 5. heads per encoder (+ calibration of the IRT scale on out-of-fold b-hat)
     from tierwise.classifier import knn
 
@@ -515,9 +540,10 @@ def train(config: TrainConfig) -> TrainResult:
     calib: dict[str, dict[str, float]] = {}
     for name in encoder_names:
         x = x_tf if name == "transformer" else x_fast
+        xh = head_x[name]
         b_oof, h_b = _difficulty_head(
             config,
-            x[tr_idx],
+            xh[tr_idx],
             b_target,
             obs_tr,
             hcfg,
@@ -541,7 +567,7 @@ def train(config: TrainConfig) -> TrainResult:
         b_oof_by_enc[name] = b_cal
         offset = scale * (np.array([theta_cal[m] for m in obs_tr.models])[None, :] - b_cal[:, None])
         h_s, u = heads.train_skill_head(
-            x[tr_idx],
+            xh[tr_idx],
             y_tr,
             mask_tr,
             chance_tr,
@@ -552,7 +578,7 @@ def train(config: TrainConfig) -> TrainResult:
             profiles=profiles,
         )
         profiles = u
-        h_len = heads.train_head(x[len_tr], len_target[len_tr], hcfg, config.seed + 100)
+        h_len = heads.train_head(xh[len_tr], len_target[len_tr], hcfg, config.seed + 100)
         cents = _kmeans(x[~is_val], config.n_centroids, config.seed)
         heads_by_enc[name] = (h_b, h_len, cents, h_s)
         t = lap(f"heads_{name}", t)
@@ -563,7 +589,7 @@ def train(config: TrainConfig) -> TrainResult:
     stage.mkdir()
     hf = encoders.load_hf_encoder()
     h_b, h_len, cents, h_s = heads_by_enc["transformer"]
-    tf_module = export.transformer_module(hf, h_b, h_len, h_s, cents)
+    tf_module = export.transformer_module(hf, h_b, h_len, h_s, cents, length_norm["transformer"])
     export.export_onnx(tf_module, tmp / "router_fp32.onnx")
     export.optimise_and_quantise(tmp / "router_fp32.onnx", stage / "router.onnx")
 
@@ -589,7 +615,7 @@ def train(config: TrainConfig) -> TrainResult:
     (stage / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
     if not config.skip_fast:
         fb, fl, fc, fs = heads_by_enc["fast"]
-        fast_module = export.fast_module(table, fb, fl, fs, fc)
+        fast_module = export.fast_module(table, fb, fl, fs, fc, length_norm["fast"])
         export.export_onnx(fast_module, stage / "router_fast.onnx")
         add_knn("fast", stage / "router_fast.onnx")
         (stage / "tokenizer_fast.json").write_text(fast_tok_json, encoding="utf-8")
@@ -728,13 +754,15 @@ def train(config: TrainConfig) -> TrainResult:
             np.linalg.norm(emb, axis=1) * np.linalg.norm(x[asel], axis=1), 1e-12
         )
         with torch.inference_mode():
-            d_ref = heads.predict_head(h_b, x[asel])
+            d_ref = heads.predict_head(h_b, head_x[name][asel])
         if config.knn_weight > 0:
             kw, ka, kc = config.knn_weight, calib[name]["alpha"], calib[name]["beta"]
             d_knn = knn.predict(x[asel], banks[name].astype(np.float32), b_target, kcfg, prior_b)
             d_ref = ka * ((1.0 - kw) * d_ref + kw * d_knn) + kc
         d_diff = np.abs(onnx_out[name]["difficulty"][apos] - d_ref)
-        s_diff = np.abs(onnx_out[name]["skills"][apos] - heads.predict_skills(h_s, x[asel]))
+        s_diff = np.abs(
+            onnx_out[name]["skills"][apos] - heads.predict_skills(h_s, head_x[name][asel])
+        )
         agreement[name] = {
             "cosine_mean": float(np.mean(cos)) if len(cos) else float("nan"),
             "cosine_min": float(np.min(cos)) if len(cos) else float("nan"),
@@ -790,7 +818,7 @@ def train(config: TrainConfig) -> TrainResult:
             ds.items,
             tr_idx,
             va_idx,
-            x_tf if name == "transformer" else x_fast,
+            head_x[name],
             logit_val,
             b_oof_by_enc[name],
             (y_tr, mask_tr, chance_tr),
