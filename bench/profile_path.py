@@ -1,11 +1,18 @@
-"""Where the time goes between the encoder floor and a served Route, stage by stage, in-process
-(no gRPC transport): the server's own objects, called in the order a Route calls them.
+"""Where the time goes between the encoder floor and a served Route, in-process (no gRPC
+transport): the server's own objects, called in the order a Route calls them.
 
     python -m bench.profile_path --encoder fast [--count 2000] [--cprofile]
 
-Stages (mean µs per query): SDK request build, request parse, _guard overhead, route_input,
-tokenize + graph (the floor), Prediction.rows, decide, metrics, log line, response build +
-serialise, SDK decision conversion. The server logs to a file here, as it does under `bench.run`.
+Part 1, stages (mean µs per query): SDK request build, request parse, the `_guard` wrapper
+(request id, log context, deadline, metrics; timed around a no-op), route_input, decision
+cache key + lookup, tokenize + graph (the floor), Prediction.rows, decide, decision
+metrics, response build + serialise, SDK decision conversion.
+
+Part 2, the registered handler as grpc calls it (deserialiser → guard → RouterService.Route
+→ serialiser) with a stand-in ServicerContext: once with the model call memoised (the
+server's Python overhead per Route), once with the decision cache on and every query
+already cached (the hit path). Neither includes grpc's own work (thread hand-off, HTTP/2,
+C-core): compare with `bench.run`'s server CPU per route for that.
 """
 
 from __future__ import annotations
@@ -15,12 +22,40 @@ import cProfile
 import pstats
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-import structlog
+import grpc
+
+
+class FakeContext:
+    """The ServicerContext calls the guard and the servicer make, answered from memory."""
+
+    @classmethod
+    def make(cls) -> grpc.ServicerContext:
+        return cast(grpc.ServicerContext, cls())
+
+    def __init__(self) -> None:
+        self._code: grpc.StatusCode | None = None
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("user-agent", "grpc-python"),)
+
+    def set_trailing_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
+        pass
+
+    def time_remaining(self) -> float:
+        return 1.0
+
+    def code(self) -> grpc.StatusCode | None:
+        return self._code
+
+    def is_active(self) -> bool:
+        return True
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        raise RuntimeError(f"{code}: {details}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     from tierwise.sdk import _convert, _requests
     from tierwise.sdk._requests import RouteOptions
     from tierwise.server import route_messages
-    from tierwise.server.app import load_components
-    from tierwise.server.config import ServerSettings
-    from tierwise.server.logs import configure_logging, query_fields
+    from tierwise.server.app import SERVICES, load_components
+    from tierwise.server.config import DEFAULT_DECISION_CACHE_ENTRIES, ServerSettings
+    from tierwise.server.decision_cache import DecisionCache, cache_key
+    from tierwise.server.handlers import InFlight, _guard, _safe_deserializer, service_handler
+    from tierwise.server.logs import configure_logging
     from tierwise.server.metrics import Metrics
     from tierwise.server.router import Prediction
+    from tierwise.server.router_service import RouterService
     from tierwise.v1 import router_pb2
 
     tmp = tempfile.TemporaryDirectory(prefix="tierwise-profile-")
@@ -56,11 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     metrics = Metrics()
     log_stream = (Path(tmp.name) / "server.log").open("w", encoding="utf-8")
     configure_logging("info", log_stream)
-    log = structlog.get_logger("tierwise.server")
     known = router.table.ids()
     queries = load_queries(400, SEED)
     options = RouteOptions()
     stages: dict[str, float] = {}
+    parse = _safe_deserializer(router_pb2.RouteRequest, settings.max_message_bytes)
+    service = RouterService(router, metrics, max_batch_requests=1024, log_query_text=False)
+    empty = router_pb2.RouteResponse()
+    guard = _guard("Route", lambda _r, _c: empty, metrics, [], InFlight())
+    cache = DecisionCache(DEFAULT_DECISION_CACHE_ENTRIES, components.policies)
 
     def timed(name: str, fn: Callable[[], Any]) -> Any:
         started = time.perf_counter()
@@ -71,39 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     def one(text: str) -> None:
         request = timed("sdk: build RouteRequest", lambda: _requests.route(text, options))
         wire = request.SerializeToString()
-        parsed = timed("server: parse request", lambda: router_pb2.RouteRequest.FromString(wire))
-
-        def guard() -> None:
-            request_id = uuid.uuid4().hex[:16]
-            structlog.contextvars.bind_contextvars(request_id=request_id, rpc="Route")
-
-        timed("server: _guard (uuid, contextvars)", guard)
+        parsed = timed("server: parse request", lambda: parse(wire))
+        timed("server: _guard (around a no-op)", lambda: guard(parsed, FakeContext.make()))
         item = timed("server: route_input", lambda: route_messages.route_input(parsed, known))
+        timed("cache: key + lookup (a miss)", lambda: cache.get(cache_key(item)))
         outputs = timed("floor: predict (tokenize + ONNX)", lambda: model.predict([item.text]))
         prediction = timed("router: Prediction.rows", lambda: Prediction.rows(outputs)[0])
         policy_now = router.policies.current
         decision = timed("router: decide", lambda: router.decide(item, prediction, policy_now))
-        timed("metrics: observe_decision", lambda: metrics.observe_decision(decision))
-
-        def log_line() -> None:
-            log.info(
-                "route.decided",
-                tier=decision.tier,
-                reason_code=decision.reason_code.value,
-                difficulty=round(decision.difficulty, 4),
-                escalated=decision.escalated,
-                out_of_distribution=decision.out_of_distribution,
-                truncated=decision.truncated,
-                **query_fields(item.text, False),
-            )
-
-        timed("log: route.decided line", log_line)
+        timed("service: _record (metrics)", lambda: service._record(item, decision, False))
         response = timed(
             "server: build RouteResponse", lambda: route_messages.route_response(decision)
         )
         out = timed("server: serialise response", response.SerializeToString)
-        timed("metrics: observe_rpc", lambda: metrics.observe_rpc("Route", "OK", 0.001))
-        structlog.contextvars.unbind_contextvars("request_id", "rpc")
         back = router_pb2.RouteResponse.FromString(out)
         timed("sdk: decision conversion", lambda: _convert.decision(back))
 
@@ -126,9 +148,51 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'overhead beyond the floor':<40}{(total - floor) / args.count * 1e6:9.1f}")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+    # Part 2: the registered handler, as grpc's worker thread calls it.
+    wires = [_requests.route(q, options).SerializeToString() for q in queries]
+    memo = {q: model.predict([q]) for q in queries}
+    real_predict = model.predict
+    model.predict = lambda texts: memo[texts[0]]  # type: ignore[method-assign]
+    for entries in (0, DEFAULT_DECISION_CACHE_ENTRIES):
+        routed = RouterService(
+            router,
+            Metrics(),
+            max_batch_requests=1024,
+            log_query_text=False,
+            decision_cache_entries=entries,
+        )
+        handler = service_handler(
+            SERVICES[0],
+            routed,
+            Metrics(),
+            auth_tokens=(),
+            in_flight=InFlight(),
+            max_message_bytes=settings.max_message_bytes,
+        )
+        method = handler.service(_Details("/tierwise.v1.RouterService/Route"))
+        assert method is not None and method.unary_unary is not None
+        deserialize, behaviour = method.request_deserializer, method.unary_unary
+        serialize = method.response_serializer
+        assert deserialize is not None and serialize is not None
+        for wire in wires:  # warm up (and fill the cache when it is on)
+            serialize(behaviour(deserialize(wire), FakeContext.make()))
+        started = time.perf_counter()
+        for index in range(args.count):
+            serialize(behaviour(deserialize(wires[index % len(wires)]), FakeContext.make()))
+        per_call = (time.perf_counter() - started) / args.count * 1e6
+        label = "cache hits" if entries else "cache off, model call memoised"
+        print(f"  {'handler path, ' + label:<40}{per_call:9.1f}")
+    model.predict = real_predict  # type: ignore[method-assign]
     log_stream.close()
     tmp.cleanup()
     return 0
+
+
+class _Details(grpc.HandlerCallDetails):
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.invocation_metadata = ()
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ class Counts:
     clients_16: int
     rss_routes: int  # top up with 4-client traffic until the server has routed this many
     health: int
+    cache_hit_passes: int  # decision-cache phase: passes over the query set once it is cached
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,14 @@ FULL = Plan(
     queries=400,
     naive=300,
     per_encoder={
-        "transformer": Counts(50, 1500, 2000, 4000, 10_000, 2000),
-        "fast": Counts(100, 3000, 4000, 8000, 10_000, 2000),
+        "transformer": Counts(50, 1500, 2000, 4000, 10_000, 2000, 3),
+        "fast": Counts(100, 3000, 4000, 8000, 10_000, 2000, 3),
     },
 )
 QUICK = Plan(
     queries=40,
     naive=10,
-    per_encoder={e: Counts(5, 20, 20, 32, 0, 20) for e in ENCODERS},
+    per_encoder={e: Counts(5, 20, 20, 32, 0, 20, 1) for e in ENCODERS},
 )
 
 # (key, comparison, bound): printed next to the measurement with ✓/✗.
@@ -121,7 +122,15 @@ ROWS: Final = (
     ("server CPU, 16 clients (% of one core)", "server_cpu_pct_16clients"),
     ("gRPC empty call p50, same server (ms)", "grpc_empty_p50_ms_server"),
     ("e2e p50 / gRPC empty p50", "ratio_e2e_to_grpc_empty"),
+    ("decision cache on: miss p50, 1 client (ms)", "p50_ms_1client_cache_miss"),
+    ("decision cache on: hit p50, 1 client (ms)", "p50_ms_1client_cache_hit"),
+    ("server CPU per cache hit (ms)", "server_cpu_ms_per_cache_hit"),
+    ("cache hit p50 / gRPC empty p50", "ratio_cache_hit_to_grpc_empty"),
 )
+# Every phase above the decision-cache rows runs with the cache off, so each route runs the
+# model (the bench repeats its 400 queries; with the cache on they would be answered from
+# memory). The cache rows come from a second server with the default cache size.
+CACHE_OFF: Final = ("--decision-cache-entries=0",)
 
 
 def _prefix(encoder: str) -> str:
@@ -236,7 +245,8 @@ def bench_encoder(
     floor = floor_latencies(queries, counts.one_client, encoder, model_dir)
     out[f"{p}floor_p50_ms"] = percentile_ms(floor, 50)
     out[f"{p}floor_p99_ms"] = percentile_ms(floor, 99)
-    options = ServerOptions(encoder, model_dir, policy_file, server_args)
+    # Later flags win: `--server-arg=--decision-cache-entries=N` can still turn it on (A/B).
+    options = ServerOptions(encoder, model_dir, policy_file, (*CACHE_OFF, *server_args))
     with ServerProcess(options, probe_query=queries[0]) as server:
         _log(f"{encoder}: starting `{' '.join(server.command())}`")
         out[f"{p}cold_start_s"] = server.start()
@@ -286,8 +296,47 @@ def bench_encoder(
     out[f"{p}ratio_e2e_to_grpc_empty"] = (
         out[f"{p}p50_ms_1client"] / out[f"{p}grpc_empty_p50_ms_server"]
     )
-    info: dict[str, Any] = {"server_command": server.command()[1:], "errors": errors}
+    cached = ServerOptions(encoder, model_dir, policy_file, server_args)
+    cache_values, cached_command = bench_cache(cached, counts, queries, errors, p)
+    out.update(cache_values)
+    out[f"{p}ratio_cache_hit_to_grpc_empty"] = (
+        out[f"{p}p50_ms_1client_cache_hit"] / out[f"{p}grpc_empty_p50_ms_server"]
+    )
+    info: dict[str, Any] = {
+        "server_command": server.command()[1:],
+        "cache_server_command": cached_command,
+        "errors": errors,
+    }
     return out, info
+
+
+def bench_cache(
+    options: ServerOptions,
+    counts: Counts,
+    queries: Sequence[str],
+    errors: dict[str, int],
+    p: str,
+) -> tuple[dict[str, float], list[str]]:
+    """A server with the decision cache at its default size: one pass over the queries (all
+    misses: the model runs, then the decision is stored), then passes over the same queries
+    (all hits). Start-up probe and warm-up use other texts, so they never hit."""
+    out: dict[str, float] = {}
+    warm = [f"{q} (warm-up {i})" for i, q in enumerate(queries[: counts.warmup])]
+    hits = counts.cache_hit_passes * len(queries)
+    with ServerProcess(options, probe_query="cold start probe: what is 2 + 2?") as server:
+        _log(f"{options.encoder}: decision cache on, {len(queries)} misses then {hits} hits")
+        server.start()
+        drive_routes(server.target, warm, 1, len(warm), PHASE_MAX_S)
+        miss = drive_routes(server.target, queries, 1, len(queries), PHASE_MAX_S)
+        _check(miss, "cache_miss", errors)
+        out[f"{p}p50_ms_1client_cache_miss"] = percentile_ms(miss.latencies_s, 50)
+        cpu0 = server.cpu_s()
+        hit = drive_routes(server.target, queries, 1, hits, PHASE_MAX_S)
+        _check(hit, "cache_hit", errors)
+        out[f"{p}server_cpu_ms_per_cache_hit"] = 1000 * (server.cpu_s() - cpu0) / hit.completed
+        out[f"{p}p50_ms_1client_cache_hit"] = percentile_ms(hit.latencies_s, 50)
+        out[f"{p}p99_ms_1client_cache_hit"] = percentile_ms(hit.latencies_s, 99)
+    return out, server.command()[1:]
 
 
 def run_naive(queries: Sequence[str], count: int, model_dir: Path | None) -> dict[str, Any]:

@@ -28,6 +28,9 @@ PER_ENCODER = (
     "ratio_naive_to_e2e",
     "cold_start_s",
     "rss_mb",
+    "p50_ms_1client_cache_miss",
+    "p50_ms_1client_cache_hit",
+    "ratio_cache_hit_to_grpc_empty",
 )
 REQUIRED = (
     *PER_ENCODER,
@@ -60,3 +63,7 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     assert meta["query_count"] > 0
     assert meta["versions"]["onnxruntime"]
     assert "route p50, 1 client" in done.stdout  # the table is printed
+    # The latency phases ran without the decision cache; the cache phase on its own server.
+    servers = meta["details"]["servers"]["fast"]
+    assert "--decision-cache-entries=0" in servers["server_command"]
+    assert "--decision-cache-entries=0" not in servers["cache_server_command"]

@@ -135,6 +135,7 @@ class TierwiseServer:
                 self.metrics,
                 max_batch_requests=settings.max_batch_requests,
                 log_query_text=settings.log_query_text,
+                decision_cache_entries=settings.decision_cache_entries,
             ),
             PricingService(c.table),
             AdminService(c.policies, self.metrics),

@@ -35,6 +35,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--grace-s", type=float, default=config.DEFAULT_GRACE_S)
     parser.add_argument(
+        "--decision-cache-entries",
+        type=int,
+        default=config.DEFAULT_DECISION_CACHE_ENTRIES,
+        help="recent decisions reused for identical requests (0: off; default %(default)s)",
+    )
+    parser.add_argument(
         "--metrics-address",
         default=env_default("METRICS_ADDRESS"),
         help="HOST:PORT for the Prometheus /metrics endpoint (off when unset)",
@@ -101,6 +107,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_workers=args.max_workers,
         max_concurrent_rpcs=args.max_concurrent_rpcs,
         grace_s=args.grace_s,
+        decision_cache_entries=args.decision_cache_entries,
         metrics_address=args.metrics_address,
         log_query_text=args.log_query_text,
         enable_reflection=not args.no_reflection,

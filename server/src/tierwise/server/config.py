@@ -19,6 +19,10 @@ DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
 DEFAULT_GRACE_S: Final = 5.0
 DEFAULT_MAX_BATCH_REQUESTS: Final = 1024
 DEFAULT_ENCODER: Final[Encoder] = "transformer"
+# Recent decisions kept for repeated requests (same text and options, same policy). An
+# entry takes ≈1.5 KB whatever the query length (the key holds a digest of the text), so
+# ≈6 MB when full. 0 turns the cache off.
+DEFAULT_DECISION_CACHE_ENTRIES: Final = 4096
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class ServerSettings:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     grace_s: float = DEFAULT_GRACE_S
     max_batch_requests: int = DEFAULT_MAX_BATCH_REQUESTS
+    decision_cache_entries: int = DEFAULT_DECISION_CACHE_ENTRIES
     # None means the packaged defaults.
     tiers_file: Path | None = None
     policy_file: Path | None = None
@@ -60,6 +65,8 @@ class ServerSettings:
                 raise ValueError(f"{name}: must be >= 1")
         if self.max_concurrent_rpcs < self.max_workers:
             raise ValueError("max_concurrent_rpcs: must be >= max_workers")
+        if self.decision_cache_entries < 0:
+            raise ValueError("decision_cache_entries: must be >= 0 (0 turns the cache off)")
         if self.grace_s < 0:
             raise ValueError("grace_s: must be >= 0")
         if self.encoder not in ("transformer", "fast"):

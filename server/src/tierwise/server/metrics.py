@@ -56,6 +56,14 @@ class Metrics:
             ["tier"],
             registry=self.registry,
         )
+        self.decision_cache = Counter(
+            "tierwise_decision_cache_total",
+            "Decision cache lookups by result (hit: the model did not run).",
+            ["result"],
+            registry=self.registry,
+        )
+        self._cache_hit = self.decision_cache.labels(result="hit")
+        self._cache_miss = self.decision_cache.labels(result="miss")
         self.policy_reloads = Counter(
             "tierwise_policy_reloads_total",
             "Policy reload attempts by result.",
@@ -100,6 +108,9 @@ class Metrics:
             self.out_of_distribution.inc()
         if decision.reason_code.value == "NONE_MEETS_TARGET":
             self.none_meets_target.inc()
+
+    def observe_cache(self, hit: bool) -> None:
+        (self._cache_hit if hit else self._cache_miss).inc()
 
     def serve_http(self, address: str) -> int:
         """Expose /metrics on host:port (port 0 picks one); returns the bound port."""
