@@ -9,9 +9,10 @@ log context, deadline checks and metrics.
 from __future__ import annotations
 
 import hmac
+import itertools
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -111,11 +112,18 @@ def _authorised(context: grpc.ServicerContext, tokens: Sequence[bytes]) -> bool:
     return False
 
 
+# Generated request ids: a random per-process prefix and a counter (16 hex chars). Unique
+# within the process and, with 32 random bits, across replicas in practice; cheaper than
+# uuid4 (no getrandom syscall per RPC).
+_ID_PREFIX: Final = os.urandom(4).hex()
+_ID_COUNTER = itertools.count()
+
+
 def _request_id(context: grpc.ServicerContext) -> str:
     for key, value in context.invocation_metadata() or ():
         if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= 128:
             return value
-    return uuid.uuid4().hex[:16]
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08x}"
 
 
 def _guard(

@@ -108,23 +108,10 @@ def route_input(request: router_pb2.RouteRequest, known_tiers: Collection[str]) 
 
 
 def route_response(decision: RouteDecision) -> router_pb2.RouteResponse:
-    return router_pb2.RouteResponse(
+    response = router_pb2.RouteResponse(
         tier=decision.tier,
         model=decision.model,
         difficulty=decision.difficulty,
-        estimates=[
-            router_pb2.TierEstimate(
-                tier=e.tier,
-                model=e.model,
-                p_success=e.p_success,
-                predicted_output_tokens=e.predicted_output_tokens,
-                quoted_usd=e.quoted_usd,
-                allowed=e.allowed,
-                meets_target=e.meets_target,
-                within_budget=e.within_budget,
-            )
-            for e in decision.estimates
-        ],
         reason_code=_REASON_CODES[decision.reason_code.value],
         reason=decision.reason,
         escalated=decision.escalated,
@@ -137,3 +124,17 @@ def route_response(decision: RouteDecision) -> router_pb2.RouteResponse:
         policy_version=decision.policy_version,
         encoder=decision.encoder,
     )
+    # add() builds each estimate in place; a list of TierEstimate messages would be copied.
+    add = response.estimates.add
+    for e in decision.estimates:
+        add(
+            tier=e.tier,
+            model=e.model,
+            p_success=e.p_success,
+            predicted_output_tokens=e.predicted_output_tokens,
+            quoted_usd=e.quoted_usd,
+            allowed=e.allowed,
+            meets_target=e.meets_target,
+            within_budget=e.within_budget,
+        )
+    return response
