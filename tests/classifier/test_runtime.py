@@ -99,8 +99,9 @@ def test_output_contract(model: RouterModel) -> None:
 
 def test_batch_equals_single(model: RouterModel) -> None:
     # Dynamic int8 quantisation computes activation ranges per call (over the whole padded
-    # batch), so batching shifts the transformer's outputs slightly; the fp16 fast graph is exact.
-    tol = 0.3 if model.encoder == "transformer" else 1e-4  # measured up to ~0.15
+    # batch), so batching shifts outputs slightly: the transformer's encoder (measured up to
+    # ~0.15) and both graphs' kNN query (measured ~0.01).
+    tol = 0.3 if model.encoder == "transformer" else 0.05
     batch = model.predict(QUERIES[:3])
     for i, q in enumerate(QUERIES[:3]):
         one = model.predict([q])

@@ -297,7 +297,8 @@ MIT; openai/grade-school-math MIT.
 2. Difficulty = 0.5 × MLP head + 0.5 × kNN (then the calibration affine). MLP: d→{hidden}→1,
    GELU, dropout 0.1, AdamW, regressing b_i from the embedding. kNN: softmax(sim/0.1)-weighted
    mean of b_i over the 100 most cosine-similar training queries, computed in the ONNX graph
-   (MatMul with a stored fp16 [d × n_train] bank, TopK, Gather). k and temperature chosen by
+   (MatMulInteger of the per-call quantised query with a stored int8 [d × n_train] bank, one
+   scale per training query; TopK, Gather). k and temperature chosen by
    leave-one-out MSE on the training items (grid k ∈ {{10, 30, 100}}, T ∈ {{0.02, 0.05, 0.1}},
    with/without a mean-difficulty prior neighbour); the 0.5/0.5 blend by out-of-fold MSE.
 3. Calibration: out-of-fold (5-fold MLP, leave-one-out kNN) b̂ on the training items; θ_m and

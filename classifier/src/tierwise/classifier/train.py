@@ -124,6 +124,7 @@ class TrainConfig:
     knn_k: int = 100
     knn_temperature: float = 0.1
     knn_prior_sim: float | None = None
+    knn_int8: bool = True  # int8 bank in the graph (knn.append_to_onnx); fp16 when False
     # Low-rank skill term: logit += skills(query) . u_model (heads.train_skill_head). 8 dims,
     # 20 epochs measured best on validation Brier among 4/8/16 dims and 20/40 epochs.
     skill_dims: int = 8
@@ -606,6 +607,7 @@ def train(config: TrainConfig) -> TrainResult:
             w_mlp=a * (1.0 - config.knn_weight),
             w_knn=a * config.knn_weight,
             bias=c,
+            quantise=config.knn_int8,
         )
 
     add_knn("transformer", stage / "router.onnx")
