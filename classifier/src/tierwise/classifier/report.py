@@ -61,14 +61,16 @@ def validation_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "the other folds). Same estimator, 6–7× the queries, so the GSM8K pairs get usable "
         "intervals.",
         "",
-        "| pair | n | " + " | ".join(encs) + " |",
-        "|---|---|" + "---|" * len(encs),
+        "| pair | n | " + " | ".join(f"{e} | {e} 1-D" for e in encs) + " |",
+        "|---|---|" + "---|---|" * len(encs),
     ]
     cross_labels = list(metrics["encoders"][encs[0]].get("apgr_crossfit", {}))
     for label in cross_labels:
         first = metrics["encoders"][encs[0]]["apgr_crossfit"][label]
         row = [label, str(first["n"])]
-        row += [_ci(metrics["encoders"][e]["apgr_crossfit"].get(label)) for e in encs]
+        for e in encs:
+            cell = metrics["encoders"][e]["apgr_crossfit"].get(label) or {}
+            row += [_ci(cell), _ci(cell.get("one_d"))]
         lines.append("| " + " | ".join(row) + " |")
     unclear = sorted(
         {

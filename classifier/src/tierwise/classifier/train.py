@@ -352,7 +352,7 @@ def _crossfit_apgr(
     tr_idx: np.ndarray,
     va_idx: np.ndarray,
     x: np.ndarray,
-    logit_val: np.ndarray,
+    logit_val: tuple[np.ndarray, np.ndarray],
     b_oof: np.ndarray,
     outcomes_tr: tuple[np.ndarray, np.ndarray, np.ndarray],
     irt_params: tuple[np.ndarray, float],
@@ -365,6 +365,8 @@ def _crossfit_apgr(
     wider). Here the validation queries keep their shipped-graph logits and every training
     query gets cross-fitted ones: out-of-fold difficulty (MLP folds + leave-one-out kNN) and a
     skill head (and, for the transformer, skill profiles) trained without its fold.
+    ``logit_val``: the validation queries' logits with and without the skill term; each
+    pair's entry carries the 1-D router's APGR under ``one_d``.
     """
     from tierwise.classifier import heads
 
@@ -390,7 +392,8 @@ def _crossfit_apgr(
         )
         logit_tr[held] = offset[held] + heads.predict_skills(head, x[tr_idx][held]) @ u.T
     all_idx = np.concatenate([tr_idx, va_idx])
-    logits = np.concatenate([logit_tr, logit_val])
+    logits = np.concatenate([logit_tr, logit_val[0]])
+    logits_1d = np.concatenate([offset, logit_val[1]])
     y_all, _, chance_all = _outcome_rows(items, all_idx, model_col)
     out: dict[str, Any] = {}
     for label, weak, strong, src in PAIRS:
@@ -400,6 +403,13 @@ def _crossfit_apgr(
         w, s_ = model_col[weak], model_col[strong]
         out[label] = _apgr_with_ci(
             _gain(logits[sel], chance_all[sel], w, s_),
+            y_all[sel, w],
+            y_all[sel, s_],
+            config.bootstrap,
+            config.seed,
+        )
+        out[label]["one_d"] = _apgr_with_ci(
+            _gain(logits_1d[sel], chance_all[sel], w, s_),
             y_all[sel, w],
             y_all[sel, s_],
             config.bootstrap,
@@ -821,7 +831,7 @@ def train(config: TrainConfig) -> TrainResult:
             tr_idx,
             va_idx,
             head_x[name],
-            logit_val,
+            (logit_val, logit_1d),
             b_oof_by_enc[name],
             (y_tr, mask_tr, chance_tr),
             (theta_vec, scale),
@@ -914,6 +924,9 @@ def train(config: TrainConfig) -> TrainResult:
         name: {
             "apgr": {k: round(v["apgr"], 4) for k, v in r["apgr"].items()},
             "apgr_crossfit": {k: round(v["apgr"], 4) for k, v in r["apgr_crossfit"].items()},
+            "apgr_crossfit_1d": {
+                k: round(v["one_d"]["apgr"], 4) for k, v in r["apgr_crossfit"].items()
+            },
             "brier": r["brier"],
             "brier_1d": r["brier_1d"],
             "ece": r["ece"],
