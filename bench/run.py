@@ -112,6 +112,7 @@ ROWS: Final = (
     ("p99, 4 clients (ms)", "p99_ms_4clients"),
     ("throughput, 16 clients (routes/s)", "throughput_rps_16clients"),
     ("p99, 16 clients (ms)", "p99_ms_16clients"),
+    ("p99.9, 16 clients (ms)", "p999_ms_16clients"),
     ("encoder floor p50, in-process (ms)", "floor_p50_ms"),
     ("e2e p50 / floor p50", "ratio_e2e_to_floor"),
     ("naive torch p50 (ms)", "naive_p50_ms"),
@@ -282,6 +283,7 @@ def bench_encoder(
             out[f"{p}throughput_rps_{clients}clients"] = loaded.throughput_rps
             out[f"{p}p50_ms_{clients}clients"] = percentile_ms(loaded.latencies_s, 50)
             out[f"{p}p99_ms_{clients}clients"] = percentile_ms(loaded.latencies_s, 99)
+            out[f"{p}p999_ms_{clients}clients"] = percentile_ms(loaded.latencies_s, 99.9)
         if routed < counts.rss_routes:
             more = counts.rss_routes - routed
             _log(f"{encoder}: {more} more routes (4 clients) before reading RSS")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 import threading
 import time
@@ -211,6 +212,11 @@ class TierwiseServer:
 def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM/SIGINT (graceful drain); SIGHUP reloads the policy file."""
     server = TierwiseServer(settings)
+    # What is loaded by now (model, tables, modules) lives as long as the process: frozen, the
+    # cyclic collector stops rescanning it, and the rare full collection (≈20 ms with every
+    # RPC thread stopped, once per ~8,000 routes) shrinks to a scan of recent objects.
+    gc.collect()
+    gc.freeze()
     stop_requested = threading.Event()
 
     def on_stop(signum: int, _frame: FrameType | None) -> None:
