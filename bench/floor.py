@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Final, Literal
 
 from tierwise.classifier.runtime import RouterModel
+from tierwise.server.config import ServerSettings
 
-# The server loads its model with RouterModel.load's default of one intra-op thread.
-SERVER_INTRA_OP_THREADS: Final = 1
 WARMUP: Final = 20
 
 
@@ -21,7 +20,13 @@ def floor_latencies(
     model_dir: Path | None,
 ) -> list[float]:
     """`RouterModel.predict([q])` (tokenize + graph) on the same query sequence as 1 client."""
-    model = RouterModel.load(model_dir, encoder=encoder, intra_op_threads=SERVER_INTRA_OP_THREADS)
+    # Loaded exactly as the server loads it (same solo-session threads): one caller in a loop
+    # is always alone, so it runs on the solo session, as a lone client's requests do.
+    model = RouterModel.load(
+        model_dir,
+        encoder=encoder,
+        solo_intra_op_threads=ServerSettings(encoder=encoder).solo_threads,
+    )
     for text in queries[:WARMUP]:
         model.predict([text])
     latencies = []

@@ -25,11 +25,12 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
-from bench.floor import SERVER_INTRA_OP_THREADS, floor_latencies
+from bench.floor import floor_latencies
 from bench.load import LoadResult, drive_health, drive_routes
 from bench.queries import MAX_TOKENS, MIN_TOKENS, load_queries, token_counts
 from bench.server_proc import ServerOptions, ServerProcess
 from bench.stats import percentile_ms, summary_ms
+from tierwise.server.config import ServerSettings
 
 Encoder = Literal["transformer", "fast"]
 ENCODERS: Final[tuple[Encoder, ...]] = ("transformer", "fast")
@@ -463,7 +464,12 @@ def _metadata(args: argparse.Namespace, busy_pct: float, plan: Plan) -> dict[str
         "seed": SEED,
         "mode": "quick" if args.quick else "full",
         "repeat": args.repeat,
-        "server_intra_op_threads": SERVER_INTRA_OP_THREADS,
+        "server_intra_op_threads": {
+            "concurrent": 1,
+            **{
+                f"solo_{e}": ServerSettings(encoder=e).solo_threads for e in ("transformer", "fast")
+            },
+        },
         "cpu_busy_before_pct": round(busy_pct, 1),
         "loadavg_before": os.getloadavg(),
         "training_processes_seen": training,

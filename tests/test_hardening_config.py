@@ -177,3 +177,18 @@ def test_serve_rejects_unknown_flags_with_exit_2() -> None:
     )
     assert completed.returncode == 2
     assert "error:" in completed.stderr and "--no-such-flag" in completed.stderr
+
+
+def test_solo_threads_setting() -> None:
+    import os
+
+    from tierwise.server.config import DEFAULT_SOLO_INTRA_OP_THREADS, ServerSettings
+
+    cores = os.cpu_count() or 1
+    assert ServerSettings(encoder="fast").solo_threads == 1
+    assert ServerSettings(encoder="transformer").solo_threads == min(
+        DEFAULT_SOLO_INTRA_OP_THREADS["transformer"], cores
+    )
+    assert ServerSettings(solo_intra_op_threads=3).solo_threads == 3
+    with pytest.raises(ValueError, match="solo_intra_op_threads"):
+        ServerSettings(solo_intra_op_threads=0)

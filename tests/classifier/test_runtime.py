@@ -216,3 +216,24 @@ def test_graph_skill_width_must_match_manifest(tmp_path: Path) -> None:
     (root / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ModelLoadError, match="skills output"):
         RouterModel.load(root)
+
+
+def test_solo_session_serves_lone_calls_with_the_same_numbers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    single = RouterModel.load(encoder="transformer")
+    solo = RouterModel.load(encoder="transformer", solo_intra_op_threads=2)
+    assert single._solo_session is None and solo._solo_session is not None
+    ref = single.predict(QUERIES[:4])
+    alone = solo.predict(QUERIES[:4])
+    np.testing.assert_allclose(alone.difficulty, ref.difficulty, atol=1e-4)
+    np.testing.assert_allclose(alone.skills, ref.skills, atol=1e-4)
+    # Overlapping calls fall back to the one-thread session; every answer stays the same and
+    # the in-flight count returns to zero.
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: solo.predict(QUERIES[:4]).difficulty, range(16)))
+    for out in outs:
+        np.testing.assert_allclose(out, ref.difficulty, atol=1e-4)
+    assert solo._running == 0
+    # Not more threads than the concurrent session: no second session.
+    assert RouterModel.load(encoder="fast", solo_intra_op_threads=1)._solo_session is None

@@ -6,12 +6,18 @@
 
 ``RouterModel.predict`` is thread-safe: the tokenizer is immutable after load (padding and
 truncation are configured once) and onnxruntime sessions support concurrent ``run`` calls.
+
+Threads: each call runs on ``intra_op_threads`` (1 by default: concurrent calls each take a
+core). With ``solo_intra_op_threads`` > that, a second session with more threads serves any
+call that starts while no other call is running, so a lone request uses the idle cores too
+(MiniLM int8 on 2 cores: p50 4.6 → 3.7 ms) and a busy server keeps one thread per call.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +32,7 @@ EncoderName = Literal["transformer", "fast"]
 SCHEMA_VERSION = 2
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("difficulty", "log_output_tokens", "centroid_similarity", "embedding", "skills")
+OUTPUT_LIST = list(OUTPUT_NAMES)
 
 
 class ModelLoadError(Exception):
@@ -203,11 +210,15 @@ class RouterModel:
         encoder: str,
         session: ort.InferenceSession,
         tokenizer: Tokenizer,
+        solo_session: ort.InferenceSession | None = None,
     ) -> None:
         self.manifest = manifest
         self.encoder = encoder
         self.spec = manifest.encoders[encoder]
         self._session = session
+        self._solo_session = solo_session
+        self._running = 0  # calls inside predict (only tracked with a solo session)
+        self._running_lock = threading.Lock()
         self._tokenizer = tokenizer
         pad = tokenizer.token_to_id("[PAD]")
         self._pad_id = int(pad) if pad is not None else 0
@@ -218,6 +229,7 @@ class RouterModel:
         bundle_dir: str | Path | None = None,
         encoder: EncoderName = "transformer",
         intra_op_threads: int = 1,
+        solo_intra_op_threads: int | None = None,
     ) -> RouterModel:
         root = Path(bundle_dir) if bundle_dir is not None else default_bundle_dir()
         if not root.is_dir():
@@ -237,7 +249,10 @@ class RouterModel:
                 f"{root / spec.graph}: skills output has {width} columns, the manifest says "
                 f"{manifest.skill_dims}"
             )
-        return cls(manifest, encoder, session, tokenizer)
+        solo = None
+        if solo_intra_op_threads is not None and solo_intra_op_threads > intra_op_threads:
+            solo = _session(root / spec.graph, solo_intra_op_threads)
+        return cls(manifest, encoder, session, tokenizer, solo)
 
     @property
     def ood_threshold(self) -> float:
@@ -276,9 +291,19 @@ class RouterModel:
                     tok_ids = tok_ids[:max_tokens]
             ids[row, : len(tok_ids)] = tok_ids
             mask[row, : len(tok_ids)] = 1
-        diff, length, sim, emb, skills = self._session.run(
-            list(OUTPUT_NAMES), {"input_ids": ids, "attention_mask": mask}
-        )
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if self._solo_session is None:
+            diff, length, sim, emb, skills = self._session.run(OUTPUT_LIST, feeds)
+        else:
+            with self._running_lock:
+                self._running += 1
+                alone = self._running == 1
+            try:
+                session = self._solo_session if alone else self._session
+                diff, length, sim, emb, skills = session.run(OUTPUT_LIST, feeds)
+            finally:
+                with self._running_lock:
+                    self._running -= 1
         return RouterOutputs(
             difficulty=np.asarray(diff, dtype=np.float32).reshape(n),
             log_output_tokens=np.asarray(length, dtype=np.float32).reshape(n),

@@ -67,7 +67,11 @@ def load_components(settings: ServerSettings) -> Components:
     except CostTableError as error:
         raise StartupError(f"cost table: {error}") from error
     try:
-        model = RouterModel.load(settings.model_dir, encoder=settings.encoder)
+        model = RouterModel.load(
+            settings.model_dir,
+            encoder=settings.encoder,
+            solo_intra_op_threads=settings.solo_threads,
+        )
     except ModelLoadError as error:
         raise StartupError(f"router model: {error}") from error
     try:

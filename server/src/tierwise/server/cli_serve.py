@@ -41,6 +41,13 @@ def register(subparsers: Any) -> None:
         help="recent decisions reused for identical requests (0: off; default %(default)s)",
     )
     parser.add_argument(
+        "--solo-threads",
+        type=int,
+        default=None,
+        help="intra-op threads for a model call that runs alone (1: always one thread; "
+        "default: 2 for the transformer, 1 for fast, at most the machine's cores)",
+    )
+    parser.add_argument(
         "--metrics-address",
         default=env_default("METRICS_ADDRESS"),
         help="HOST:PORT for the Prometheus /metrics endpoint (off when unset)",
@@ -108,6 +115,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_concurrent_rpcs=args.max_concurrent_rpcs,
         grace_s=args.grace_s,
         decision_cache_entries=args.decision_cache_entries,
+        solo_intra_op_threads=args.solo_threads,
         metrics_address=args.metrics_address,
         log_query_text=args.log_query_text,
         enable_reflection=not args.no_reflection,
