@@ -146,7 +146,7 @@ def validation_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "",
         "## Calibration of per-model P(success)",
         "",
-        "P = c + (1 − c)·σ(scale·(θ_m − b̂)) over every (validation query, model) outcome "
+        "P = c + (1 − c)·σ(scale·(θ_m − b̂) + s·u_m) over every (validation query, model) outcome "
         "(graded LLMRouter scores count as fractional outcomes).",
         "",
         "| encoder | outcomes | Brier | Brier (constant base rate) | ECE (10 bins) |",
