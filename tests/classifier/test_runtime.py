@@ -237,3 +237,24 @@ def test_solo_session_serves_lone_calls_with_the_same_numbers() -> None:
     assert solo._running == 0
     # Not more threads than the concurrent session: no second session.
     assert RouterModel.load(encoder="fast", solo_intra_op_threads=1)._solo_session is None
+
+
+def test_concurrency_probe_keeps_busy_servers_on_one_thread() -> None:
+    model = RouterModel.load(encoder="fast", solo_intra_op_threads=2)
+    solo = model._solo_session
+    assert solo is not None
+    calls: list[str] = []
+
+    class Spy:
+        def run(self, *args: object) -> object:
+            calls.append("solo")
+            return solo.run(*args)  # type: ignore[arg-type]
+
+    model._solo_session = Spy()  # type: ignore[assignment]
+    in_flight = 1
+    model.use_concurrency_probe(lambda: in_flight)
+    model.predict([EASY])
+    assert calls == ["solo"]
+    in_flight = 3  # other requests in the server: the one-thread session serves this call
+    model.predict([EASY])
+    assert calls == ["solo"]

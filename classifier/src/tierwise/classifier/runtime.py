@@ -10,7 +10,10 @@ truncation are configured once) and onnxruntime sessions support concurrent ``ru
 Threads: each call runs on ``intra_op_threads`` (1 by default: concurrent calls each take a
 core). With ``solo_intra_op_threads`` > that, a second session with more threads serves any
 call that starts while no other call is running, so a lone request uses the idle cores too
-(MiniLM int8 on 2 cores: p50 4.6 → 3.7 ms) and a busy server keeps one thread per call.
+(MiniLM int8 on 2 cores: p50 4.6 → 3.7 ms) and a busy server keeps one thread per call. A
+server also sets :meth:`RouterModel.use_concurrency_probe` (its in-flight RPC count): under
+load a call can find no other model call running while other requests are being parsed or
+answered, and two threads then only compete with them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -219,6 +222,7 @@ class RouterModel:
         self._solo_session = solo_session
         self._running = 0  # calls inside predict (only tracked with a solo session)
         self._running_lock = threading.Lock()
+        self._concurrency_probe: Callable[[], int] | None = None
         self._tokenizer = tokenizer
         pad = tokenizer.token_to_id("[PAD]")
         self._pad_id = int(pad) if pad is not None else 0
@@ -253,6 +257,11 @@ class RouterModel:
         if solo_intra_op_threads is not None and solo_intra_op_threads > intra_op_threads:
             solo = _session(root / spec.graph, solo_intra_op_threads)
         return cls(manifest, encoder, session, tokenizer, solo)
+
+    def use_concurrency_probe(self, probe: Callable[[], int]) -> None:
+        """``probe()``: requests the caller has in flight, this one included. The solo session
+        serves a call only when it returns 1 or less."""
+        self._concurrency_probe = probe
 
     @property
     def ood_threshold(self) -> float:
@@ -298,6 +307,9 @@ class RouterModel:
             with self._running_lock:
                 self._running += 1
                 alone = self._running == 1
+            probe = self._concurrency_probe
+            if alone and probe is not None:
+                alone = probe() <= 1
             try:
                 session = self._solo_session if alone else self._session
                 diff, length, sim, emb, skills = session.run(OUTPUT_LIST, feeds)

@@ -116,6 +116,9 @@ class TierwiseServer:
         self.metrics_port: int | None = None
         self._stopped = threading.Event()
         self.in_flight = InFlight()
+        # The model's solo session (more threads) only for a request that is alone in the server.
+        in_flight = self.in_flight
+        self.components.model.use_concurrency_probe(lambda: in_flight.value)
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="tierwise-rpc"),
             maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
