@@ -78,15 +78,6 @@ class ScoredSet:
             skills=tuple(self.skills[index].tolist()),
         )
 
-    def skill_offsets(self, policy: Policy) -> np.ndarray:
-        """[n, T] logit offsets skills · u_t of the policy's tiers (0 for a tier without u)."""
-        offsets = np.zeros((self.size, len(self.tiers)))
-        for t, tier in enumerate(self.tiers):
-            vector = policy.tiers[tier].skills
-            if vector:
-                offsets[:, t] = self.skills @ np.asarray(vector, dtype=np.float64)
-        return offsets
-
 
 # Replay applies heads itself (difficulty passed in); decide() never reads this.
 _NO_EMBEDDING = np.zeros(0, dtype=np.float32)
