@@ -73,15 +73,12 @@ class Manifest:
     router_version: str
     tier_abilities: Mapping[str, float]
     irt_scale: float  # a in P = c + (1-c) sigmoid(a (theta - difficulty) + skills . u)
-    # u per tier: the default tiers' skill vectors (same length as the graph's skills output).
+    skill_dims: int  # columns of the graph's skills output
+    # u per tier: the default tiers' skill vectors (skill_dims numbers each).
     tier_skills: Mapping[str, tuple[float, ...]]
     encoders: Mapping[str, EncoderSpec]
     output_tokens_median: float
     raw: Mapping[str, Any] = field(repr=False)
-
-    @property
-    def skill_dims(self) -> int:
-        return int(self.raw["skills"]["dims"])
 
     def p_success(
         self,
@@ -153,6 +150,7 @@ class Manifest:
             router_version=str(raw["router_version"]),
             tier_abilities=MappingProxyType(tiers),
             irt_scale=float(raw["irt"]["scale"]),
+            skill_dims=dims,
             tier_skills=MappingProxyType(tier_skills),
             encoders=MappingProxyType(encoders),
             output_tokens_median=float(raw["output_length"]["median_tokens"]),

@@ -19,6 +19,10 @@ from typing import Any, Final
 from tierwise.server.errors import PolicyError
 
 DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
+# What a policy file accepts (replay clips its fits to the same bounds).
+ABILITY_LIMIT: Final = 20.0  # |ability|
+DISCRIMINATION_RANGE: Final = (0.01, 20.0)
+SKILL_LIMIT: Final = 100.0  # |each skill-vector entry|
 _TOP_KEYS: Final = {
     "version",
     "quality_target",
@@ -163,7 +167,9 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
         if "ability" not in entry:
             raise PolicyError(source, f"tiers.{tier_id}.ability", "required")
         tiers[tier_id] = TierPolicy(
-            ability=_number(source, f"tiers.{tier_id}.ability", entry["ability"], -20, 20),
+            ability=_number(
+                source, f"tiers.{tier_id}.ability", entry["ability"], -ABILITY_LIMIT, ABILITY_LIMIT
+            ),
             output_tokens_multiplier=_number(
                 source,
                 f"tiers.{tier_id}.output_tokens_multiplier",
@@ -184,7 +190,9 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
         head=_head(source, data.get("head")),
         version=version.strip(),
         quality_target=_number(source, "quality_target", data.get("quality_target"), 0, 1),
-        discrimination=_number(source, "discrimination", data.get("discrimination", 1.0), 0.01, 20),
+        discrimination=_number(
+            source, "discrimination", data.get("discrimination", 1.0), *DISCRIMINATION_RANGE
+        ),
         tiers=MappingProxyType(tiers),
         min_centroid_similarity=(
             None
@@ -201,7 +209,9 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
 def _skills(source: str, key: str, value: Any) -> tuple[float, ...]:
     if not isinstance(value, list):
         raise PolicyError(source, key, "must be an array of numbers")
-    return tuple(_number(source, f"{key}[{i}]", x, -100, 100) for i, x in enumerate(value))
+    return tuple(
+        _number(source, f"{key}[{i}]", x, -SKILL_LIMIT, SKILL_LIMIT) for i, x in enumerate(value)
+    )
 
 
 def _head(source: str, table: Any) -> LinearHead | None:

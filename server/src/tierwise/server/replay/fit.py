@@ -13,6 +13,8 @@ from typing import Final
 
 import numpy as np
 
+from tierwise.server.policy import DISCRIMINATION_RANGE, SKILL_LIMIT
+
 # Weak Gaussian priors toward the current policy: a tier's ability moves freely with a few
 # dozen labelled queries but cannot run off to ±infinity when a tier never (or always) fails.
 PRIOR_SD_ABILITY: Final = 1.0
@@ -22,8 +24,6 @@ PRIOR_SD_LOG_DISCRIMINATION: Final = 0.5
 PRIOR_SD_SKILL: Final = 0.3
 # Per-query difficulty targets for the head shrink toward the current prediction.
 PRIOR_SD_QUERY_DIFFICULTY: Final = 2.0
-DISCRIMINATION_RANGE: Final = (0.01, 20.0)  # what a policy file accepts
-SKILL_LIMIT: Final = 100.0  # what a policy file accepts
 CV_FOLDS: Final = 5
 # Ridge penalty = λ · n; λ is picked by k-fold CV from this grid.
 RIDGE_LAMBDAS: Final = tuple(float(x) for x in np.logspace(-5, 1, 13))
@@ -111,7 +111,7 @@ def fit_abilities(
 
     def logits(vec: np.ndarray) -> np.ndarray:
         theta, u, log_a = _unpack(vec, n_tiers, k)
-        return np.asarray(np.exp(log_a) * (theta[None, :] - b[:, None]) + s_fit @ u.T + offset)
+        return _logits(b, theta, float(np.exp(log_a)), s_fit @ u.T + offset)
 
     def objective(vec: np.ndarray) -> float:
         z = logits(vec)

@@ -15,7 +15,14 @@ from typing import Final
 import numpy as np
 
 from tierwise.server.cli_common import Progress
-from tierwise.server.policy import LinearHead, Policy, TierPolicy, parse_policy
+from tierwise.server.policy import (
+    ABILITY_LIMIT,
+    DISCRIMINATION_RANGE,
+    LinearHead,
+    Policy,
+    TierPolicy,
+    parse_policy,
+)
 from tierwise.server.replay import fit, sweep
 from tierwise.server.replay.dataset import (
     MIN_USABLE_LINES,
@@ -34,7 +41,6 @@ MIN_PART_SIZE: Final = 20
 MIN_CLASS_COUNT: Final = 10
 MAX_OOD_SHARE: Final = 0.2
 BIMODAL_ABOVE: Final = 5.0 / 9.0
-ABILITY_LIMIT: Final = 20.0  # what a policy file accepts
 
 
 @dataclass(frozen=True)
@@ -595,7 +601,7 @@ def _warnings(
             f"{ood:.0%} of the queries are out of distribution for the router (they are "
             "escalated one tier): its difficulty estimates are less reliable on this traffic"
         )
-    low, high = fit.DISCRIMINATION_RANGE
+    low, high = DISCRIMINATION_RANGE
     if fitted.discrimination <= low * 1.001 or fitted.discrimination >= high * 0.999:
         out.append(f"discrimination hit its bound ({fitted.discrimination:g})")
     if validation.size < 200:
