@@ -71,15 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     from bench.run import SEED, _packaged_policy_exists, _policy_from_manifest
     from tierwise.sdk import _convert, _requests
     from tierwise.sdk._requests import RouteOptions
-    from tierwise.server import route_messages
-    from tierwise.server.app import SERVICES, load_components
     from tierwise.server.config import DEFAULT_DECISION_CACHE_ENTRIES, ServerSettings
-    from tierwise.server.decision_cache import DecisionCache, cache_key
-    from tierwise.server.handlers import InFlight, _guard, _safe_deserializer, service_handler
     from tierwise.server.logs import configure_logging
     from tierwise.server.metrics import Metrics
-    from tierwise.server.router import Prediction
-    from tierwise.server.router_service import RouterService
+    from tierwise.server.routing.decision_cache import DecisionCache, cache_key
+    from tierwise.server.routing.router import Prediction
+    from tierwise.server.rpc import route_messages
+    from tierwise.server.rpc.app import SERVICES, load_components
+    from tierwise.server.rpc.handlers import InFlight, _guard, _safe_deserializer, service_handler
+    from tierwise.server.rpc.router_service import RouterService
     from tierwise.v1 import router_pb2
 
     tmp = tempfile.TemporaryDirectory(prefix="tierwise-profile-")

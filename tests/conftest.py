@@ -9,8 +9,8 @@ import pytest
 from tiny_router import TEST_POLICY, build_tiny_bundle
 
 from tierwise.sdk import TierwiseClient
-from tierwise.server.app import TierwiseServer, load_components
 from tierwise.server.config import ServerSettings
+from tierwise.server.rpc.app import TierwiseServer, load_components
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
+
+from repo_paths import REPO
 
 import tierwise.cost_tables as ct
 
-ROOT = Path(__file__).resolve().parents[2] / "cost_tables"
+ROOT = REPO / "cost_tables"
 
 
 def test_public_api_names() -> None:

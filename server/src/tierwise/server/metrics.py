@@ -6,7 +6,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-from tierwise.server.router import RouteDecision
+from tierwise.server.routing.router import RouteDecision
 
 # Routing lives in the low milliseconds; quotes and batches take longer.
 _LATENCY_BUCKETS_S = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0)

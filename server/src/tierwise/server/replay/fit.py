@@ -13,7 +13,7 @@ from typing import Final
 
 import numpy as np
 
-from tierwise.server.policy import DISCRIMINATION_RANGE, SKILL_LIMIT
+from tierwise.server.routing.policy import DISCRIMINATION_RANGE, SKILL_LIMIT
 
 # Weak Gaussian priors toward the current policy: a tier's ability moves freely with a few
 # dozen labelled queries but cannot run off to ±infinity when a tier never (or always) fails.

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from tierwise.server.policy import LinearHead, Policy
+from tierwise.server.routing.policy import LinearHead, Policy
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 

@@ -14,15 +14,7 @@ from typing import Final
 
 import numpy as np
 
-from tierwise.server.cli_common import Progress
-from tierwise.server.policy import (
-    ABILITY_LIMIT,
-    DISCRIMINATION_RANGE,
-    LinearHead,
-    Policy,
-    TierPolicy,
-    parse_policy,
-)
+from tierwise.server.cli.common import Progress
 from tierwise.server.replay import fit, sweep
 from tierwise.server.replay.dataset import (
     MIN_USABLE_LINES,
@@ -33,7 +25,15 @@ from tierwise.server.replay.dataset import (
 from tierwise.server.replay.policy_file import render_policy
 from tierwise.server.replay.scoring import ScoredSet, score_queries
 from tierwise.server.replay.sweep import Interval, Point
-from tierwise.server.router import Router
+from tierwise.server.routing.policy import (
+    ABILITY_LIMIT,
+    DISCRIMINATION_RANGE,
+    LinearHead,
+    Policy,
+    TierPolicy,
+    parse_policy,
+)
+from tierwise.server.routing.router import Router
 
 MIN_PART_SIZE: Final = 20
 # Warnings: a tier needs this many successes and failures among the tuning queries for its

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from tierwise.cost_tables.quote import RequestUsage, quote_request
-from tierwise.server import route_messages
-from tierwise.server.cli_common import Progress
+from tierwise.server.cli.common import Progress
 from tierwise.server.errors import InvalidRequestError
-from tierwise.server.policy import Policy
 from tierwise.server.replay.dataset import LabelledQuery
-from tierwise.server.router import Prediction, RouteInput, Router
+from tierwise.server.routing.policy import Policy
+from tierwise.server.routing.router import Prediction, RouteInput, Router
+from tierwise.server.rpc import route_messages
 from tierwise.v1 import router_pb2
 
 

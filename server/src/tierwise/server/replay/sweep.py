@@ -10,10 +10,10 @@ from typing import Final
 
 import numpy as np
 
-from tierwise.server.cli_common import Progress
-from tierwise.server.policy import Policy
+from tierwise.server.cli.common import Progress
 from tierwise.server.replay.scoring import ScoredSet
-from tierwise.server.router import Router
+from tierwise.server.routing.policy import Policy
+from tierwise.server.routing.router import Router
 
 # Quality targets swept: 0 to 1 in steps of 0.005.
 TARGET_GRID: Final = np.round(np.linspace(0.0, 1.0, 201), 6)

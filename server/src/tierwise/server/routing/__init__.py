@@ -1,0 +1,1 @@
+"""The routing domain: inputs, policy, decisions and their cache (no gRPC here)."""

@@ -1,0 +1,90 @@
+"""Recent routing decisions, so a repeated request skips the model and the policy.
+
+A decision is a pure function of the request (encoder text, prompt length, every option),
+the model, the cost table and the active policy. Model and table are fixed for the life
+of a server; the policy is not, so the cache belongs to one policy object and empties
+itself the first time it sees another one active (SIGHUP, `tierwise policy apply`). The
+key holds a 128-bit BLAKE2b digest of the encoder text instead of the text, which keeps
+an entry at ≈1.5 KB whatever the query length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Final
+
+from tierwise.server.routing.policy import Policy, PolicyHolder
+from tierwise.server.routing.router import RouteDecision, RouteInput
+
+DIGEST_BYTES: Final = 16
+
+
+def _signed(value: float | None) -> Hashable:
+    # 0.0 == -0.0 (and they hash alike), but the reason text and the echoed quality target
+    # keep the sign: the key must tell them apart.
+    return None if value is None else (value, math.copysign(1.0, value))
+
+
+def cache_key(item: RouteInput) -> Hashable:
+    """Everything a decision depends on besides model, table and policy."""
+    digest = hashlib.blake2b(
+        item.text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES
+    ).digest()
+    return (
+        digest,
+        item.prompt_chars,
+        item.input_tokens,
+        item.output_tokens,
+        _signed(item.quality_target),
+        item.allowed_tiers,
+        _signed(item.max_cost_usd),
+        item.cache_read_tokens,
+        item.batch,
+    )
+
+
+class DecisionCache:
+    """A thread-safe LRU of decisions made under one policy (at most `max_entries`)."""
+
+    def __init__(self, max_entries: int, policies: PolicyHolder) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries: must be >= 1 (leave the cache out to disable it)")
+        self.max_entries = max_entries
+        self._policies = policies
+        self._lock = threading.Lock()
+        self._policy: Policy = policies.current
+        self._entries: OrderedDict[Hashable, RouteDecision] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> RouteDecision | None:
+        policy = self._policies.current
+        with self._lock:
+            if policy is not self._policy:
+                self._reset(policy)
+                return None
+            decision = self._entries.get(key)
+            if decision is not None:
+                self._entries.move_to_end(key)
+            return decision
+
+    def put(self, key: Hashable, decision: RouteDecision, policy: Policy) -> None:
+        """Remember `decision`, made under `policy` (dropped if that is no longer active)."""
+        with self._lock:
+            if policy is not self._policy:
+                if policy is not self._policies.current:
+                    return
+                self._reset(policy)
+            self._entries[key] = decision
+            self._entries.move_to_end(key)
+            if len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def _reset(self, policy: Policy) -> None:
+        self._entries.clear()
+        self._policy = policy

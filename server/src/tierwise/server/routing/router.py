@@ -1,0 +1,296 @@
+"""The routing decision: predictions + quotes + policy → the tier to use, and why."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from tierwise.classifier.runtime import RouterModel, RouterOutputs
+from tierwise.cost_tables.quote import RequestUsage, quote_request
+from tierwise.cost_tables.tables import TierTable
+from tierwise.server.routing.policy import Policy, PolicyHolder
+
+# The encoder sees at most this many characters: far beyond its 256-token window for any
+# script, and it keeps tokenization of a 1 MB prompt off the hot path.
+MAX_ENCODER_CHARS: Final = 4096
+# Predicted output lengths are clipped to a plausible range before quoting.
+MIN_OUTPUT_TOKENS: Final = 1
+MAX_OUTPUT_TOKENS: Final = 32_000
+
+
+class ReasonCode(Enum):
+    CHEAPEST_MEETING_TARGET = "CHEAPEST_MEETING_TARGET"
+    NONE_MEETS_TARGET = "NONE_MEETS_TARGET"
+    BUDGET_LIMITED = "BUDGET_LIMITED"
+
+
+@dataclass(frozen=True)
+class RouteInput:
+    """A validated routing request. `text` is what the encoder sees; `prompt_chars` the
+    length of the whole prompt (for token estimates)."""
+
+    text: str
+    prompt_chars: int
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    quality_target: float | None = None
+    allowed_tiers: tuple[str, ...] = ()
+    max_cost_usd: float | None = None
+    cache_read_tokens: int = 0
+    batch: bool = False
+
+
+@dataclass(frozen=True)
+class TierEstimate:
+    tier: str
+    model: str
+    p_success: float
+    predicted_output_tokens: int
+    quoted_usd: float
+    allowed: bool
+    meets_target: bool
+    within_budget: bool
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    tier: str
+    model: str
+    difficulty: float
+    estimates: tuple[TierEstimate, ...]
+    reason_code: ReasonCode
+    reason: str
+    escalated: bool
+    out_of_distribution: bool
+    truncated: bool
+    input_tokens: int
+    quality_target: float
+    router_version: str
+    table_version: str
+    policy_version: str
+    encoder: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One row of the model's outputs."""
+
+    difficulty: float
+    log_output_tokens: float
+    centroid_similarity: float
+    n_tokens: int
+    truncated: bool
+    # The model's row as is: converted only when a re-fitted head needs it.
+    embedding: npt.NDArray[np.float32]
+    skills: tuple[float, ...]  # the query's skill profile
+
+    @staticmethod
+    def rows(outputs: RouterOutputs) -> list[Prediction]:
+        return [
+            Prediction(
+                difficulty=float(outputs.difficulty[i]),
+                log_output_tokens=float(outputs.log_output_tokens[i]),
+                centroid_similarity=float(outputs.centroid_similarity[i]),
+                n_tokens=int(outputs.n_tokens[i]),
+                truncated=bool(outputs.truncated[i]),
+                embedding=outputs.embedding[i],
+                skills=tuple(outputs.skills[i].tolist()),
+            )
+            for i in range(len(outputs.difficulty))
+        ]
+
+
+def encoder_text(prompt: str) -> str:
+    return prompt[:MAX_ENCODER_CHARS]
+
+
+def estimate_input_tokens(item: RouteInput, prediction: Prediction) -> int:
+    """Tokens of the whole prompt: counted on what the encoder saw, extrapolated by length."""
+    if item.input_tokens is not None:
+        return item.input_tokens
+    seen_chars = max(1, len(item.text))
+    estimate = math.ceil(prediction.n_tokens * item.prompt_chars / seen_chars)
+    return max(estimate, item.cache_read_tokens, 1)
+
+
+class Router:
+    """Routes queries with one model, one cost table and the active policy."""
+
+    def __init__(self, model: RouterModel, table: TierTable, policies: PolicyHolder) -> None:
+        self.model = model
+        self.table = table
+        self.policies = policies
+
+    @property
+    def router_version(self) -> str:
+        return self.model.manifest.router_version
+
+    def route(self, item: RouteInput) -> RouteDecision:
+        return self.route_many([item])[0]
+
+    def route_many(self, items: Sequence[RouteInput]) -> list[RouteDecision]:
+        if not items:
+            return []
+        # One query per model call: int8 dynamic quantisation scales activations over the
+        # whole input tensor, so batching would make a query's numbers depend on its
+        # neighbours. Route, RouteBatch and `tierwise score` must agree exactly.
+        policy = self.policies.current
+        decisions = []
+        for item in items:
+            prediction = Prediction.rows(self.model.predict([item.text]))[0]
+            decisions.append(self.decide(item, prediction, policy))
+        return decisions
+
+    def decide(self, item: RouteInput, prediction: Prediction, policy: Policy) -> RouteDecision:
+        if policy.head is not None:
+            # A head re-fitted on the user's own labels replaces the shipped one.
+            prediction = dataclasses.replace(
+                prediction, difficulty=policy.head.difficulty(prediction.embedding)
+            )
+        target = policy.quality_target if item.quality_target is None else item.quality_target
+        allowed = set(item.allowed_tiers) if item.allowed_tiers else set(self.table.ids())
+        input_tokens = estimate_input_tokens(item, prediction)
+        estimates = [
+            self._estimate(tier_id, item, prediction, policy, input_tokens, target, allowed)
+            for tier_id in self.table.ids()
+        ]
+        truncated = prediction.truncated or item.prompt_chars > len(item.text)
+        threshold = policy.min_centroid_similarity
+        if threshold is None:
+            threshold = self.model.ood_threshold
+        ood = prediction.centroid_similarity < threshold
+        chosen, code, reason = _choose(estimates, policy, target, item.max_cost_usd)
+        escalated = False
+        escalate_why = _escalation_cause(ood, truncated and policy.escalate_truncated)
+        if escalate_why:
+            chosen, escalated, reason = _escalate(chosen, estimates, policy, reason, escalate_why)
+        elif truncated:
+            reason += "; the query was truncated for the encoder (cost counts every token)"
+        return RouteDecision(
+            tier=chosen.tier,
+            model=chosen.model,
+            difficulty=prediction.difficulty,
+            estimates=tuple(estimates),
+            reason_code=code,
+            reason=reason,
+            escalated=escalated,
+            out_of_distribution=ood,
+            truncated=truncated,
+            input_tokens=input_tokens,
+            quality_target=target,
+            router_version=self.router_version,
+            table_version=self.table.version,
+            policy_version=policy.version,
+            encoder=self.model.encoder,
+        )
+
+    def _estimate(
+        self,
+        tier_id: str,
+        item: RouteInput,
+        prediction: Prediction,
+        policy: Policy,
+        input_tokens: int,
+        target: float,
+        allowed: set[str],
+    ) -> TierEstimate:
+        tier = self.table.get(tier_id)
+        predicted = math.exp(prediction.log_output_tokens)
+        predicted *= policy.tiers[tier_id].output_tokens_multiplier
+        predicted_tokens = int(min(MAX_OUTPUT_TOKENS, max(MIN_OUTPUT_TOKENS, round(predicted))))
+        output_tokens = predicted_tokens if item.output_tokens is None else item.output_tokens
+        quote = quote_request(
+            tier,
+            RequestUsage(
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cache_read_tokens=item.cache_read_tokens,
+                batch=item.batch,
+            ),
+        )
+        p_success = policy.p_success(tier_id, prediction.difficulty, prediction.skills)
+        return TierEstimate(
+            tier=tier_id,
+            model=tier.model,
+            p_success=p_success,
+            predicted_output_tokens=predicted_tokens,
+            quoted_usd=quote.total_usd,
+            allowed=tier_id in allowed,
+            meets_target=p_success >= target,
+            within_budget=item.max_cost_usd is None or quote.total_usd <= item.max_cost_usd,
+        )
+
+
+def _describe(estimate: TierEstimate) -> str:
+    return f"{estimate.tier} P(success) {estimate.p_success:.2f} at ${estimate.quoted_usd:.6f}"
+
+
+def _choose(
+    estimates: list[TierEstimate], policy: Policy, target: float, max_cost_usd: float | None
+) -> tuple[TierEstimate, ReasonCode, str]:
+    allowed = [e for e in estimates if e.allowed]
+    affordable = [e for e in allowed if e.within_budget]
+    cheapest_first = sorted(affordable, key=lambda e: (e.quoted_usd, policy.tiers[e.tier].ability))
+    meeting = [e for e in cheapest_first if e.meets_target]
+    if meeting:
+        chosen = meeting[0]
+        cheaper = [e for e in cheapest_first if e.quoted_usd < chosen.quoted_usd]
+        reason = f"cheapest allowed tier meeting target {target:.2f}: {_describe(chosen)}"
+        if cheaper:
+            reason += "; cheaper tiers fall short: " + ", ".join(_describe(e) for e in cheaper)
+        return chosen, ReasonCode.CHEAPEST_MEETING_TARGET, reason
+    if not affordable:
+        chosen = min(allowed, key=lambda e: e.quoted_usd)
+        reason = (
+            f"no allowed tier fits max_cost_usd {max_cost_usd}; using the cheapest: "
+            f"{_describe(chosen)}"
+        )
+        return chosen, ReasonCode.BUDGET_LIMITED, reason
+    most_capable = max(affordable, key=lambda e: policy.tiers[e.tier].ability)
+    over_budget = [e for e in allowed if e.meets_target and not e.within_budget]
+    if over_budget:
+        reason = (
+            f"only tiers over max_cost_usd {max_cost_usd} meet target {target:.2f} "
+            f"({', '.join(e.tier for e in over_budget)}); using the most capable within budget: "
+            f"{_describe(most_capable)}"
+        )
+        return most_capable, ReasonCode.BUDGET_LIMITED, reason
+    reason = (
+        f"no allowed tier meets target {target:.2f}; using the most capable allowed: "
+        f"{_describe(most_capable)}"
+    )
+    return most_capable, ReasonCode.NONE_MEETS_TARGET, reason
+
+
+def _escalation_cause(out_of_distribution: bool, long_input: bool) -> str:
+    causes = []
+    if out_of_distribution:
+        causes.append("the query is far from the training distribution")
+    if long_input:
+        causes.append("the query was truncated for the encoder")
+    return " and ".join(causes)
+
+
+def _escalate(
+    chosen: TierEstimate,
+    estimates: list[TierEstimate],
+    policy: Policy,
+    reason: str,
+    cause: str,
+) -> tuple[TierEstimate, bool, str]:
+    """One tier up the ability scale, among allowed tiers within budget."""
+    candidates = [e for e in estimates if e.allowed and e.within_budget]
+    ordered = policy.by_ability(e.tier for e in candidates)
+    by_id = {e.tier: e for e in candidates}
+    position = ordered.index(chosen.tier) if chosen.tier in ordered else len(ordered) - 1
+    if position + 1 < len(ordered):
+        upgraded = by_id[ordered[position + 1]]
+        return upgraded, True, f"{reason}; escalated one tier to {upgraded.tier}: {cause}"
+    return chosen, False, f"{reason}; {cause}, but no more capable tier is allowed"

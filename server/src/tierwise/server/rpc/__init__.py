@@ -1,0 +1,1 @@
+"""gRPC layer: servicers, message conversions, the status mapping and the server wiring."""

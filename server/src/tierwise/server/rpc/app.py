@@ -1,0 +1,252 @@
+"""Wiring: load the heavy components once, build the gRPC server, run until a signal."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import FrameType
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from tierwise.classifier.runtime import ModelLoadError, RouterModel
+from tierwise.cost_tables.errors import CostTableError
+from tierwise.cost_tables.tables import TierTable, load_tier_table
+from tierwise.server.config import ServerSettings
+from tierwise.server.errors import PolicyError, StartupError
+from tierwise.server.metrics import Metrics
+from tierwise.server.routing.policy import PolicyHolder, load_policy
+from tierwise.server.routing.router import Router
+from tierwise.server.rpc.admin_service import AdminService, reload_policy
+from tierwise.server.rpc.handlers import InFlight, ShedCounter, service_handler
+from tierwise.server.rpc.pricing_service import PricingService
+from tierwise.server.rpc.router_service import RouterService
+from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
+
+_log = structlog.get_logger("tierwise.server")
+
+SERVICES = (
+    router_pb2.DESCRIPTOR.services_by_name["RouterService"],
+    pricing_pb2.DESCRIPTOR.services_by_name["PricingService"],
+    admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
+)
+
+
+MAX_CONNECTION_AGE_MS = 300_000
+MAX_CONNECTION_AGE_GRACE_MS = 10_000
+
+
+def _tokens_for(service: str, settings: ServerSettings) -> tuple[str, ...]:
+    """AdminService takes admin tokens when they are configured; the rest the usual ones."""
+    if service == "tierwise.v1.AdminService" and settings.admin_tokens:
+        return settings.admin_tokens
+    return settings.auth_tokens
+
+
+@dataclass(frozen=True)
+class Components:
+    """Everything a server needs, loaded and validated once at start."""
+
+    table: TierTable
+    model: RouterModel
+    policies: PolicyHolder
+    router: Router
+
+
+def load_components(settings: ServerSettings) -> Components:
+    """Load tables, model and policy; StartupError names the file and the problem."""
+    try:
+        table = load_tier_table(settings.tiers_file)
+    except CostTableError as error:
+        raise StartupError(f"cost table: {error}") from error
+    try:
+        model = RouterModel.load(
+            settings.model_dir,
+            encoder=settings.encoder,
+            solo_intra_op_threads=settings.solo_threads,
+        )
+    except ModelLoadError as error:
+        raise StartupError(f"router model: {error}") from error
+    try:
+        policies = PolicyHolder(
+            load_policy(settings.policy_file),
+            table.ids(),
+            settings.policy_file,
+            encoder=model.encoder,
+            embedding_dim=model.spec.embedding_dim,
+            skill_dims=model.manifest.skill_dims,
+        )
+    except PolicyError as error:
+        raise StartupError(str(error)) from error
+    return Components(table, model, policies, Router(model, table, policies))
+
+
+def _credentials(settings: ServerSettings) -> grpc.ServerCredentials | None:
+    if settings.tls is None:
+        return None
+    try:
+        key = settings.tls.private_key_file.read_bytes()
+        certificate = settings.tls.certificate_file.read_bytes()
+        client_ca = (
+            settings.tls.client_ca_file.read_bytes() if settings.tls.client_ca_file else None
+        )
+    except OSError as error:
+        raise StartupError(f"TLS: cannot read {error.filename}: {error.strerror}") from error
+    return grpc.ssl_server_credentials(
+        [(key, certificate)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
+class TierwiseServer:
+    """A configured server. `start()` binds and returns the port (0 in the address picks one)."""
+
+    def __init__(self, settings: ServerSettings, components: Components | None = None) -> None:
+        self.settings = settings
+        self.components = components or load_components(settings)
+        self.metrics = Metrics()
+        self.health = health.HealthServicer()
+        self.port = 0
+        self.metrics_port: int | None = None
+        self._stopped = threading.Event()
+        self.in_flight = InFlight()
+        # The model's solo session (more threads) only for a request that is alone in the server.
+        in_flight = self.in_flight
+        self.components.model.use_concurrency_probe(lambda: in_flight.value)
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="tierwise-rpc"),
+            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+            interceptors=[ShedCounter(self.in_flight, settings.max_concurrent_rpcs, self.metrics)],
+            options=[
+                # grpc itself only refuses messages far over the limit; below that our handlers
+                # refuse them, so they are counted and answered in one place.
+                ("grpc.max_receive_message_length", 2 * settings.max_message_bytes + 2**20),
+                ("grpc.max_send_message_length", settings.max_message_bytes),
+                # Fail loudly if the port is taken instead of silently sharing it.
+                ("grpc.so_reuseport", 0),
+                # Clients re-resolve DNS when a connection ends: bounded connection age lets
+                # long-lived clients find replicas added by a scale-out.
+                ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+                ("grpc.max_connection_age_grace_ms", MAX_CONNECTION_AGE_GRACE_MS),
+            ],
+        )
+        c = self.components
+        servicers = (
+            RouterService(
+                c.router,
+                self.metrics,
+                max_batch_requests=settings.max_batch_requests,
+                log_query_text=settings.log_query_text,
+                decision_cache_entries=settings.decision_cache_entries,
+            ),
+            PricingService(c.table),
+            AdminService(c.policies, self.metrics),
+        )
+        self._server.add_generic_rpc_handlers(
+            [
+                service_handler(
+                    descriptor,
+                    servicer,
+                    self.metrics,
+                    auth_tokens=_tokens_for(descriptor.full_name, settings),
+                    in_flight=self.in_flight,
+                    max_message_bytes=settings.max_message_bytes,
+                )
+                for descriptor, servicer in zip(SERVICES, servicers, strict=True)
+            ]
+        )
+        names = [d.full_name for d in SERVICES]
+        if settings.enable_health:
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+            names.append(health.SERVICE_NAME)
+        if settings.enable_reflection:
+            reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], self._server)
+
+    def start(self) -> int:
+        credentials = _credentials(self.settings)
+        try:
+            if credentials is None:
+                self.port = self._server.add_insecure_port(self.settings.address)
+            else:
+                self.port = self._server.add_secure_port(self.settings.address, credentials)
+        except RuntimeError as error:
+            raise StartupError(f"cannot listen on {self.settings.address}: {error}") from error
+        if self.port == 0:
+            raise StartupError(f"cannot listen on {self.settings.address}")
+        self._server.start()
+        for descriptor in SERVICES:
+            self.health.set(descriptor.full_name, health_pb2.HealthCheckResponse.SERVING)
+        self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        if self.settings.metrics_address:
+            self.metrics_port = self.metrics.serve_http(self.settings.metrics_address)
+        _log.info(
+            "server.started",
+            address=self.settings.address,
+            port=self.port,
+            encoder=self.components.model.encoder,
+            router_version=self.components.router.router_version,
+            table_version=self.components.table.version,
+            policy_version=self.components.policies.current.version,
+            metrics_port=self.metrics_port,
+        )
+        return self.port
+
+    def reload_policy(self) -> None:
+        """Re-read the configured policy file; a bad file is rejected and logged."""
+        # A rejected policy is already counted and logged; the old one keeps serving.
+        with contextlib.suppress(Exception):
+            reload_policy(self.components.policies, self.metrics)
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Stop taking new RPCs, let in-flight ones finish for up to grace_s, then stop."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        grace = self.settings.grace_s if grace_s is None else grace_s
+        self.health.enter_graceful_shutdown()
+        started = time.perf_counter()
+        self._server.stop(grace).wait()
+        self.metrics.stop_http()
+        _log.info("server.stopped", drained_s=round(time.perf_counter() - started, 3))
+
+
+def serve(settings: ServerSettings) -> int:
+    """Run until SIGTERM/SIGINT (graceful drain); SIGHUP reloads the policy file."""
+    server = TierwiseServer(settings)
+    # What is loaded by now (model, tables, modules) lives as long as the process: frozen, the
+    # cyclic collector stops rescanning it, and the rare full collection (≈20 ms with every
+    # RPC thread stopped, once per ~8,000 routes) shrinks to a scan of recent objects.
+    gc.collect()
+    gc.freeze()
+    stop_requested = threading.Event()
+
+    def on_stop(signum: int, _frame: FrameType | None) -> None:
+        _log.info("server.signal", signal=signal.Signals(signum).name)
+        stop_requested.set()
+
+    def on_hup(_signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=server.reload_policy, daemon=True).start()
+
+    # Handlers go in before the port opens: a SIGHUP from a reload sidecar right at start must
+    # reload, not kill the process.
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGHUP, on_hup)
+    server.start()
+    print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
+    # The main thread drains and stops the server itself, so the process cannot exit before
+    # in-flight RPCs finish and the final log line is written.
+    stop_requested.wait()
+    server.stop()
+    return 0
+
+
+def _display_address(address: str, port: int) -> str:
+    host = address.rpartition(":")[0] or "0.0.0.0"
+    return f"{host}:{port}"
