@@ -24,29 +24,37 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18tierwise/v1/router.proto\x12\x0btierwise.v1\",\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\":\n\x0c\x43hatMessages\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.ChatMessage\"\xeb\x02\n\x0cRouteRequest\x12\x0f\n\x05query\x18\x01 \x01(\tH\x00\x12)\n\x04\x63hat\x18\x02 \x01(\x0b\x32\x19.tierwise.v1.ChatMessagesH\x00\x12\x19\n\x0cinput_tokens\x18\x03 \x01(\x03H\x01\x88\x01\x01\x12\x1a\n\routput_tokens\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x1b\n\x0equality_target\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12\x15\n\rallowed_tiers\x18\x06 \x03(\t\x12\x19\n\x0cmax_cost_usd\x18\x07 \x01(\x01H\x04\x88\x01\x01\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x08 \x01(\x03\x12\r\n\x05\x62\x61tch\x18\t \x01(\x08\x12\x0e\n\x06\x63\x61ller\x18\n \x01(\t\x12\x0f\n\x07\x66\x65\x61ture\x18\x0b \x01(\tB\x07\n\x05inputB\x0f\n\r_input_tokensB\x10\n\x0e_output_tokensB\x11\n\x0f_quality_targetB\x0f\n\r_max_cost_usd\"\xb1\x01\n\x0cTierEstimate\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tp_success\x18\x03 \x01(\x01\x12\x1f\n\x17predicted_output_tokens\x18\x04 \x01(\x03\x12\x12\n\nquoted_usd\x18\x05 \x01(\x01\x12\x0f\n\x07\x61llowed\x18\x06 \x01(\x08\x12\x14\n\x0cmeets_target\x18\x07 \x01(\x08\x12\x15\n\rwithin_budget\x18\x08 \x01(\x08\"\xf5\x02\n\rRouteResponse\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\ndifficulty\x18\x03 \x01(\x01\x12,\n\testimates\x18\x04 \x03(\x0b\x32\x19.tierwise.v1.TierEstimate\x12,\n\x0breason_code\x18\x05 \x01(\x0e\x32\x17.tierwise.v1.ReasonCode\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x11\n\tescalated\x18\x07 \x01(\x08\x12\x1b\n\x13out_of_distribution\x18\x08 \x01(\x08\x12\x11\n\ttruncated\x18\t \x01(\x08\x12\x14\n\x0cinput_tokens\x18\n \x01(\x03\x12\x16\n\x0equality_target\x18\x0b \x01(\x01\x12\x16\n\x0erouter_version\x18\x0c \x01(\t\x12\x15\n\rtable_version\x18\r \x01(\t\x12\x16\n\x0epolicy_version\x18\x0e \x01(\t\x12\x0f\n\x07\x65ncoder\x18\x0f \x01(\t\"@\n\x11RouteBatchRequest\x12+\n\x08requests\x18\x01 \x03(\x0b\x32\x19.tierwise.v1.RouteRequest\"C\n\x12RouteBatchResponse\x12-\n\tresponses\x18\x01 \x03(\x0b\x32\x1a.tierwise.v1.RouteResponse*\xb0\x01\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\'\n#REASON_CODE_CHEAPEST_MEETING_TARGET\x10\x01\x12!\n\x1dREASON_CODE_NONE_MEETS_TARGET\x10\x02\x12\x1e\n\x1aREASON_CODE_BUDGET_LIMITED\x10\x03\x12\x19\n\x15REASON_CODE_FAIL_OPEN\x10\x04\x32\x9e\x01\n\rRouterService\x12>\n\x05Route\x12\x19.tierwise.v1.RouteRequest\x1a\x1a.tierwise.v1.RouteResponse\x12M\n\nRouteBatch\x12\x1e.tierwise.v1.RouteBatchRequest\x1a\x1f.tierwise.v1.RouteBatchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18tierwise/v1/router.proto\x12\x0btierwise.v1\",\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\":\n\x0c\x43hatMessages\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.ChatMessage\"\xb7\x04\n\x0cRouteRequest\x12\x0f\n\x05query\x18\x01 \x01(\tH\x00\x12)\n\x04\x63hat\x18\x02 \x01(\x0b\x32\x19.tierwise.v1.ChatMessagesH\x00\x12\x19\n\x0cinput_tokens\x18\x03 \x01(\x03H\x01\x88\x01\x01\x12\x1a\n\routput_tokens\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x1b\n\x0equality_target\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12\x15\n\rallowed_tiers\x18\x06 \x03(\t\x12\x19\n\x0cmax_cost_usd\x18\x07 \x01(\x01H\x04\x88\x01\x01\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x08 \x01(\x03\x12\r\n\x05\x62\x61tch\x18\t \x01(\x08\x12\x0e\n\x06\x63\x61ller\x18\n \x01(\t\x12\x0f\n\x07\x66\x65\x61ture\x18\x0b \x01(\t\x12\x18\n\x0bmax_ttft_ms\x18\x0c \x01(\x01H\x05\x88\x01\x01\x12\x1b\n\x0emax_latency_ms\x18\r \x01(\x01H\x06\x88\x01\x01\x12$\n\x17min_output_tokens_per_s\x18\x0e \x01(\x01H\x07\x88\x01\x01\x12.\n\x08strategy\x18\x0f \x01(\x0e\x32\x1c.tierwise.v1.RoutingStrategyB\x07\n\x05inputB\x0f\n\r_input_tokensB\x10\n\x0e_output_tokensB\x11\n\x0f_quality_targetB\x0f\n\r_max_cost_usdB\x0e\n\x0c_max_ttft_msB\x11\n\x0f_max_latency_msB\x1a\n\x18_min_output_tokens_per_s\"\xfc\x02\n\x0cTierEstimate\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tp_success\x18\x03 \x01(\x01\x12\x1f\n\x17predicted_output_tokens\x18\x04 \x01(\x03\x12\x12\n\nquoted_usd\x18\x05 \x01(\x01\x12\x0f\n\x07\x61llowed\x18\x06 \x01(\x08\x12\x14\n\x0cmeets_target\x18\x07 \x01(\x08\x12\x15\n\rwithin_budget\x18\x08 \x01(\x08\x12\x0f\n\x07ttft_ms\x18\t \x01(\x01\x12\x1b\n\x13output_tokens_per_s\x18\n \x01(\x01\x12\x12\n\nlatency_ms\x18\x0b \x01(\x01\x12\x18\n\x0bttft_ms_p90\x18\x0c \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0elatency_ms_p90\x18\r \x01(\x01H\x01\x88\x01\x01\x12\x15\n\rmeets_latency\x18\x0e \x01(\x08\x12\x16\n\x0elatency_source\x18\x0f \x01(\tB\x0e\n\x0c_ttft_ms_p90B\x11\n\x0f_latency_ms_p90\"|\n\x08PlanStep\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x18\n\x10\x61\x63\x63\x65pt_threshold\x18\x03 \x01(\x01\x12\x11\n\tp_reached\x18\x04 \x01(\x01\x12\x12\n\nquoted_usd\x18\x05 \x01(\x01\x12\x12\n\nlatency_ms\x18\x06 \x01(\x01\"\xb3\x01\n\tRoutePlan\x12.\n\x08strategy\x18\x01 \x01(\x0e\x32\x1c.tierwise.v1.RoutingStrategy\x12$\n\x05steps\x18\x02 \x03(\x0b\x32\x15.tierwise.v1.PlanStep\x12\x19\n\x11\x65xpected_cost_usd\x18\x03 \x01(\x01\x12\x18\n\x10\x65xpected_quality\x18\x04 \x01(\x01\x12\x1b\n\x13\x65xpected_latency_ms\x18\x05 \x01(\x01\"\x9e\x04\n\rRouteResponse\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\ndifficulty\x18\x03 \x01(\x01\x12,\n\testimates\x18\x04 \x03(\x0b\x32\x19.tierwise.v1.TierEstimate\x12,\n\x0breason_code\x18\x05 \x01(\x0e\x32\x17.tierwise.v1.ReasonCode\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x11\n\tescalated\x18\x07 \x01(\x08\x12\x1b\n\x13out_of_distribution\x18\x08 \x01(\x08\x12\x11\n\ttruncated\x18\t \x01(\x08\x12\x14\n\x0cinput_tokens\x18\n \x01(\x03\x12\x16\n\x0equality_target\x18\x0b \x01(\x01\x12\x16\n\x0erouter_version\x18\x0c \x01(\t\x12\x15\n\rtable_version\x18\r \x01(\t\x12\x16\n\x0epolicy_version\x18\x0e \x01(\t\x12\x0f\n\x07\x65ncoder\x18\x0f \x01(\t\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x10 \x01(\t\x12.\n\x08strategy\x18\x11 \x01(\x0e\x32\x1c.tierwise.v1.RoutingStrategy\x12$\n\x04plan\x18\x12 \x01(\x0b\x32\x16.tierwise.v1.RoutePlan\x12<\n\x13latency_constraints\x18\x13 \x01(\x0b\x32\x1f.tierwise.v1.LatencyConstraints\"\xb0\x01\n\x12LatencyConstraints\x12\x18\n\x0bmax_ttft_ms\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0emax_latency_ms\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12$\n\x17min_output_tokens_per_s\x18\x03 \x01(\x01H\x02\x88\x01\x01\x42\x0e\n\x0c_max_ttft_msB\x11\n\x0f_max_latency_msB\x1a\n\x18_min_output_tokens_per_s\"@\n\x11RouteBatchRequest\x12+\n\x08requests\x18\x01 \x03(\x0b\x32\x19.tierwise.v1.RouteRequest\"C\n\x12RouteBatchResponse\x12-\n\tresponses\x18\x01 \x03(\x0b\x32\x1a.tierwise.v1.RouteResponse*\x8f\x01\n\x0fRoutingStrategy\x12 \n\x1cROUTING_STRATEGY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bROUTING_STRATEGY_CLASSIFIER\x10\x01\x12\x1c\n\x18ROUTING_STRATEGY_CASCADE\x10\x02\x12\x1b\n\x17ROUTING_STRATEGY_HYBRID\x10\x03*\xc8\x02\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\'\n#REASON_CODE_CHEAPEST_MEETING_TARGET\x10\x01\x12!\n\x1dREASON_CODE_NONE_MEETS_TARGET\x10\x02\x12\x1e\n\x1aREASON_CODE_BUDGET_LIMITED\x10\x03\x12\x19\n\x15REASON_CODE_FAIL_OPEN\x10\x04\x12\x1c\n\x18REASON_CODE_TTFT_LIMITED\x10\x05\x12\x1f\n\x1bREASON_CODE_LATENCY_LIMITED\x10\x06\x12\x1d\n\x19REASON_CODE_SPEED_LIMITED\x10\x07\x12\"\n\x1eREASON_CODE_NONE_MEETS_LATENCY\x10\x08\x12\x14\n\x10REASON_CODE_PLAN\x10\t2\x9e\x01\n\rRouterService\x12>\n\x05Route\x12\x19.tierwise.v1.RouteRequest\x1a\x1a.tierwise.v1.RouteResponse\x12M\n\nRouteBatch\x12\x1e.tierwise.v1.RouteBatchRequest\x1a\x1f.tierwise.v1.RouteBatchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tierwise.v1.router_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REASONCODE']._serialized_start=1205
-  _globals['_REASONCODE']._serialized_end=1381
+  _globals['_ROUTINGSTRATEGY']._serialized_start=2268
+  _globals['_ROUTINGSTRATEGY']._serialized_end=2411
+  _globals['_REASONCODE']._serialized_start=2414
+  _globals['_REASONCODE']._serialized_end=2742
   _globals['_CHATMESSAGE']._serialized_start=41
   _globals['_CHATMESSAGE']._serialized_end=85
   _globals['_CHATMESSAGES']._serialized_start=87
   _globals['_CHATMESSAGES']._serialized_end=145
   _globals['_ROUTEREQUEST']._serialized_start=148
-  _globals['_ROUTEREQUEST']._serialized_end=511
-  _globals['_TIERESTIMATE']._serialized_start=514
-  _globals['_TIERESTIMATE']._serialized_end=691
-  _globals['_ROUTERESPONSE']._serialized_start=694
-  _globals['_ROUTERESPONSE']._serialized_end=1067
-  _globals['_ROUTEBATCHREQUEST']._serialized_start=1069
-  _globals['_ROUTEBATCHREQUEST']._serialized_end=1133
-  _globals['_ROUTEBATCHRESPONSE']._serialized_start=1135
-  _globals['_ROUTEBATCHRESPONSE']._serialized_end=1202
-  _globals['_ROUTERSERVICE']._serialized_start=1384
-  _globals['_ROUTERSERVICE']._serialized_end=1542
+  _globals['_ROUTEREQUEST']._serialized_end=715
+  _globals['_TIERESTIMATE']._serialized_start=718
+  _globals['_TIERESTIMATE']._serialized_end=1098
+  _globals['_PLANSTEP']._serialized_start=1100
+  _globals['_PLANSTEP']._serialized_end=1224
+  _globals['_ROUTEPLAN']._serialized_start=1227
+  _globals['_ROUTEPLAN']._serialized_end=1406
+  _globals['_ROUTERESPONSE']._serialized_start=1409
+  _globals['_ROUTERESPONSE']._serialized_end=1951
+  _globals['_LATENCYCONSTRAINTS']._serialized_start=1954
+  _globals['_LATENCYCONSTRAINTS']._serialized_end=2130
+  _globals['_ROUTEBATCHREQUEST']._serialized_start=2132
+  _globals['_ROUTEBATCHREQUEST']._serialized_end=2196
+  _globals['_ROUTEBATCHRESPONSE']._serialized_start=2198
+  _globals['_ROUTEBATCHRESPONSE']._serialized_end=2265
+  _globals['_ROUTERSERVICE']._serialized_start=2745
+  _globals['_ROUTERSERVICE']._serialized_end=2903
 # @@protoc_insertion_point(module_scope)
