@@ -12,14 +12,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from tierwise.classifier.prompt_view import text_view
 from tierwise.classifier.runtime import RouterModel, RouterOutputs
 from tierwise.cost_tables.quote import RequestUsage, quote_request
 from tierwise.cost_tables.tables import TierTable
 from tierwise.server.routing.policy import Policy, PolicyHolder
 
-# The encoder sees at most this many characters: far beyond its 256-token window for any
-# script, and it keeps tokenization of a 1 MB prompt off the hot path.
-MAX_ENCODER_CHARS: Final = 4096
 # Predicted output lengths are clipped to a plausible range before quoting.
 MIN_OUTPUT_TOKENS: Final = 1
 MAX_OUTPUT_TOKENS: Final = 32_000
@@ -108,7 +106,8 @@ class Prediction:
 
 
 def encoder_text(prompt: str) -> str:
-    return prompt[:MAX_ENCODER_CHARS]
+    """What the encoder reads of a single prompt (head + tail of a long one)."""
+    return text_view(prompt).text
 
 
 def estimate_input_tokens(item: RouteInput, prediction: Prediction) -> int:

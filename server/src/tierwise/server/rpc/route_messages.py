@@ -6,14 +6,11 @@ import math
 from collections.abc import Collection
 from typing import Final
 
+from tierwise.classifier.prompt_view import chat_view
 from tierwise.server.errors import InvalidRequestError
 from tierwise.server.routing.router import RouteDecision, RouteInput, encoder_text
 from tierwise.v1 import router_pb2
 
-# Chat: the encoder sees the last user turn first, then at most this many characters of the
-# turns before it (most recent first). The question decides difficulty; a little context
-# helps with follow-ups ("and now in Rust?") without letting a long history drown it.
-CHAT_CONTEXT_CHARS: Final = 1000
 CHAT_ROLES: Final = frozenset({"user", "assistant", "system"})
 MAX_TOKENS_FIELD: Final = 10_000_000
 
@@ -25,7 +22,7 @@ _REASON_CODES: Final = {
 
 
 def _chat_prompt(chat: router_pb2.ChatMessages) -> tuple[str, int]:
-    """(encoder text, total characters of the conversation)."""
+    """(what the encoder reads of it, total characters of the conversation)."""
     if not chat.messages:
         raise InvalidRequestError("chat.messages", "must not be empty")
     for index, message in enumerate(chat.messages):
@@ -41,15 +38,8 @@ def _chat_prompt(chat: router_pb2.ChatMessages) -> tuple[str, int]:
     question = chat.messages[last].content
     if not question.strip():
         raise InvalidRequestError(f"chat.messages[{last}].content", "must not be empty")
-    context: list[str] = []
-    budget = CHAT_CONTEXT_CHARS
-    for message in reversed(chat.messages[:last]):
-        if budget <= 0:
-            break
-        context.append(message.content[:budget])
-        budget -= len(context[-1])
-    text = "\n\n".join([question, *context])
-    return text, sum(len(m.content) for m in chat.messages)
+    view = chat_view(question, [m.content for m in chat.messages[:last]])
+    return view.text, sum(len(m.content) for m in chat.messages)
 
 
 def _tokens(request: router_pb2.RouteRequest, field: str) -> int | None:
@@ -66,7 +56,7 @@ def route_input(request: router_pb2.RouteRequest, known_tiers: Collection[str]) 
     if kind == "query":
         if not request.query.strip():
             raise InvalidRequestError("query", "must not be empty or whitespace only")
-        prompt, prompt_chars = request.query, len(request.query)
+        prompt, prompt_chars = encoder_text(request.query), len(request.query)
     elif kind == "chat":
         prompt, prompt_chars = _chat_prompt(request.chat)
     else:
@@ -95,7 +85,7 @@ def route_input(request: router_pb2.RouteRequest, known_tiers: Collection[str]) 
     if input_tokens is not None and request.cache_read_tokens > input_tokens:
         raise InvalidRequestError("cache_read_tokens", "must not exceed input_tokens")
     return RouteInput(
-        text=encoder_text(prompt),
+        text=prompt,
         prompt_chars=prompt_chars,
         input_tokens=input_tokens,
         output_tokens=_tokens(request, "output_tokens"),

@@ -1,0 +1,272 @@
+"""How the router does on traffic it never trained on.
+
+Two measurements, both of what users get rather than of what the training data rewards:
+
+* **Leave-one-source-out (LOSO).** The labelled queries are grouped into source families
+  (a benchmark, or a group of LLMRouter tasks of one kind). For each family the targets and
+  heads are fitted without it, and its queries are scored by that model: APGR per weak →
+  strong pair of the family, with a bootstrap interval.
+* **The chat set.** ../shared/data/alpaca_eval: ~800 everyday chat prompts with per-prompt
+  judge preferences for many models. Non-commercial licence: evaluation only, never trained
+  on. Its models are not in the training data, so queries are ranked by predicted
+  difficulty.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from tierwise.classifier import data as data_mod
+from tierwise.classifier import evaluate as ev
+
+# LLMRouter task → family. Tasks of one kind are held out together: holding out MMLU while
+# training on LLMRouter's MMLU rows would measure memorised task families, not transfer.
+_LLMROUTER_FAMILIES: Final = {
+    "mmlu": "MMLU",
+    "gsm8k": "GSM8K",
+    "math": "MATH",
+    "commonsense_qa": "Commonsense MC (CSQA, OpenBookQA, ARC)",
+    "openbook_qa": "Commonsense MC (CSQA, OpenBookQA, ARC)",
+    "arc_challenge": "Commonsense MC (CSQA, OpenBookQA, ARC)",
+    "gpqa": "GPQA",
+    "natural_qa": "Open-domain QA (NQ, TriviaQA)",
+    "trivia_qa": "Open-domain QA (NQ, TriviaQA)",
+    "mbpp": "Code (MBPP, HumanEval)",
+    "human_eval": "Code (MBPP, HumanEval)",
+    "agentverse-mgsm": "Multilingual math (MGSM)",
+    "agentverse-logicgrid": "Logic grid puzzles",
+    "commongen": "Constrained generation (CommonGen)",
+}
+# A pair is scored on a family only where the strong model is clearly better there: APGR
+# divides by the gap, so a gap near zero makes it noise.
+MIN_PAIR_GAP: Final = 0.05
+_N51: Final = "llama-3.1-nemotron-51b-instruct"
+_N49: Final = "llama-3.3-nemotron-super-49b-v1"
+# Candidate weak → strong pairs (each family keeps those with outcomes and a clear gap).
+CANDIDATE_PAIRS: Final = (
+    ("Mixtral→GPT-4", data_mod.MIXTRAL, data_mod.GPT4),
+    ("GPT-3 6B→175B (finetuned)", "gpt3-6b-finetuned", "gpt3-175b-finetuned"),
+    ("GPT-3 6B→175B (verifier)", "gpt3-6b-verifier", "gpt3-175b-verifier"),
+    ("Mistral-7B→Nemotron-51B", "mistral-7b-instruct-v0.3", _N51),
+    ("ChatQA-1.5-8B→Nemotron-51B", "llama3-chatqa-1.5-8b", _N51),
+    ("CodeGemma-7B→Nemotron-Super-49B", "codegemma-7b", _N49),
+    ("Qwen2.5-7B→Nemotron-51B", "qwen2.5-7b-instruct", _N51),
+    ("Llama-3.1-8B→Llama-3.1-70B", "llama-3.1-8b-instruct", "llama-3.1-70b-instruct"),
+)
+# Chat-set pairs, fixed before looking at any router's scores: strength-spanning models of
+# each judge set-up (file stem, weak, strong).
+CHAT_PAIRS: Final = (
+    ("alpaca_eval1_gpt4judge_vs_davinci003", "alpaca-7b", "gpt4"),
+    ("alpaca_eval1_gpt4judge_vs_davinci003", "llama-2-7b-chat-hf", "gpt4_1106_preview"),
+    ("alpaca_eval1_gpt4judge_vs_davinci003", "vicuna-13b", "claude-2"),
+    ("alpaca_eval1_gpt4judge_vs_davinci003", "falcon-40b-instruct", "tulu-2-dpo-70b"),
+    ("alpaca_eval1_gpt4judge_vs_davinci003", "text_davinci_001", "gpt-3.5-turbo-1106"),
+    ("alpaca_eval1_gpt4judge_vs_davinci003", "phi-2", "Yi-34B-Chat"),
+    (
+        "alpaca_eval2_weighted_vs_gpt4turbo",
+        "FuseChat-Llama-3.2-1B-Instruct",
+        "FuseChat-Gemma-2-9B-Instruct",
+    ),
+    ("alpaca_eval2_weighted_vs_gpt4turbo", "gemma-2b-it", "claude-2"),
+    ("alpaca_eval2_cotfn_vs_gpt4turbo", "alpaca-7b", "gpt4"),
+    ("alpaca_eval2_cotfn_vs_gpt4turbo", "gpt-3.5-turbo-0301", "Mixtral-8x7B-Instruct-v0.1"),
+)
+CHAT_DIR: Final = "alpaca_eval"
+
+
+def family_of(item: data_mod.Item) -> str | None:
+    """The source family an item is held out with (None: no outcomes to score)."""
+    if not item.outcomes:
+        return None
+    if "routellm-mmlu" in item.sources:
+        return "MMLU"
+    if item.sources & {"routellm-gsm8k", "gsm8k-gpt3"}:
+        return "GSM8K"
+    return _LLMROUTER_FAMILIES.get(item.task, f"LLMRouter {item.task}")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A metric and its 95 % percentile-bootstrap interval."""
+
+    value: float
+    lo: float
+    hi: float
+    n: int
+
+
+def apgr_interval(
+    score: np.ndarray, y_weak: np.ndarray, y_strong: np.ndarray, resamples: int, seed: int
+) -> Interval:
+    """APGR with queries resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    n = len(score)
+    boot = np.array(
+        [
+            ev.apgr(score[j], y_weak[j], y_strong[j])
+            for j in (rng.integers(0, n, n) for _ in range(resamples))
+        ]
+    )
+    boot = boot[np.isfinite(boot)]
+    lo, hi = np.percentile(boot, [2.5, 97.5]) if len(boot) else (np.nan, np.nan)
+    return Interval(ev.apgr(score, y_weak, y_strong), float(lo), float(hi), n)
+
+
+def mean_apgr_interval(
+    score: np.ndarray,
+    pairs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    resamples: int,
+    seed: int,
+) -> Interval:
+    """Mean APGR over pairs that share one query set (``(rows, y_weak, y_strong)`` each),
+    with the queries resampled jointly, so the interval is that of the mean."""
+    rng = np.random.default_rng(seed)
+    n = len(score)
+
+    def mean_at(take: np.ndarray) -> float:
+        vals = []
+        for rows, yw, ys in pairs:
+            keep = np.isin(take, rows)
+            sel = take[keep]
+            pos = np.searchsorted(rows, sel)
+            vals.append(ev.apgr(score[sel], yw[pos], ys[pos]))
+        finite = [v for v in vals if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else float("nan")
+
+    boot = np.array([mean_at(rng.integers(0, n, n)) for _ in range(resamples)])
+    boot = boot[np.isfinite(boot)]
+    lo, hi = np.percentile(boot, [2.5, 97.5]) if len(boot) else (np.nan, np.nan)
+    return Interval(mean_at(np.arange(n)), float(lo), float(hi), n)
+
+
+@dataclass(frozen=True)
+class PairResult:
+    label: str
+    weak: str
+    strong: str
+    gap: float
+    apgr: Interval
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    family: str
+    n_queries: int
+    pairs: tuple[PairResult, ...]
+
+    @property
+    def mean_apgr(self) -> float:
+        vals = [p.apgr.value for p in self.pairs if np.isfinite(p.apgr.value)]
+        return float(np.mean(vals)) if vals else float("nan")
+
+
+def score_family(
+    family: str,
+    items: Sequence[data_mod.Item],
+    rows: np.ndarray,
+    score: np.ndarray,
+    resamples: int,
+    seed: int,
+) -> FamilyResult:
+    """APGR of ``score`` (higher = send to the strong model first) on the family's pairs."""
+    pairs = []
+    for label, weak, strong in CANDIDATE_PAIRS:
+        have = np.array(
+            [k for k, i in enumerate(rows) if weak in items[i].outcomes and strong in items[i].outcomes],
+            dtype=np.int64,
+        )
+        if len(have) < 20:
+            continue
+        yw = np.array([items[rows[k]].outcomes[weak] for k in have])
+        ys = np.array([items[rows[k]].outcomes[strong] for k in have])
+        gap = float(ys.mean() - yw.mean())
+        if gap < MIN_PAIR_GAP:
+            continue
+        pairs.append(
+            PairResult(label, weak, strong, gap, apgr_interval(score[have], yw, ys, resamples, seed))
+        )
+    return FamilyResult(family, len(rows), tuple(pairs))
+
+
+# A fit-and-score function: (training rows, held-out rows) → held-out scores.
+FitScore = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def leave_one_source_out(
+    items: Sequence[data_mod.Item], fit_score: FitScore, resamples: int, seed: int
+) -> list[FamilyResult]:
+    """For each family: fit on every other labelled query, score the family's queries."""
+    families = [family_of(it) for it in items]
+    labelled = np.array([f is not None for f in families])
+    results = []
+    for family in sorted({f for f in families if f is not None}):
+        held = np.array([f == family for f in families])
+        train_rows = np.where(labelled & ~held)[0]
+        test_rows = np.where(held)[0]
+        score = fit_score(train_rows, test_rows)
+        result = score_family(family, items, test_rows, score, resamples, seed)
+        if result.pairs:
+            results.append(result)
+    return results
+
+
+@dataclass(frozen=True)
+class ChatSet:
+    """The alpaca_eval prompts and, per fixed pair, each prompt's outcomes."""
+
+    ids: tuple[str, ...]
+    queries: tuple[str, ...]
+    # label → (rows with both outcomes, y_weak, y_strong)
+    pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def load_chat_set(data_dir: Path) -> ChatSet:
+    folder = Path(data_dir) / CHAT_DIR
+    by_file: dict[str, dict[str, dict[str, float]]] = {}
+    ids: list[str] = []
+    queries: dict[str, str] = {}
+    for stem in sorted({stem for stem, _, _ in CHAT_PAIRS}):
+        rows: dict[str, dict[str, float]] = {}
+        with (folder / f"{stem}.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                rows[row["id"]] = {str(k): float(v) for k, v in row["outcomes"].items()}
+                if row["id"] not in queries:
+                    queries[row["id"]] = str(row["query"])
+                    ids.append(row["id"])
+        by_file[stem] = rows
+    index = {pid: k for k, pid in enumerate(ids)}
+    pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for stem, weak, strong in CHAT_PAIRS:
+        have = sorted(
+            index[pid] for pid, o in by_file[stem].items() if weak in o and strong in o
+        )
+        rows_arr = np.array(have, dtype=np.int64)
+        yw = np.array([by_file[stem][ids[k]][weak] for k in have])
+        ys = np.array([by_file[stem][ids[k]][strong] for k in have])
+        judge = "AE1" if "alpaca_eval1" in stem else ("AE2-cot" if "cotfn" in stem else "AE2")
+        pairs[f"{judge} {weak}→{strong}"] = (rows_arr, yw, ys)
+    return ChatSet(tuple(ids), tuple(queries[i] for i in ids), pairs)
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    pairs: dict[str, Interval]
+    mean: Interval
+
+
+def score_chat(chat: ChatSet, score: np.ndarray, resamples: int, seed: int) -> ChatResult:
+    per_pair = {
+        label: apgr_interval(score[rows], yw, ys, resamples, seed)
+        for label, (rows, yw, ys) in chat.pairs.items()
+    }
+    mean = mean_apgr_interval(score, list(chat.pairs.values()), resamples, seed)
+    return ChatResult(per_pair, mean)
