@@ -105,9 +105,10 @@ def build(per_family: int, seed: int) -> dict[str, object]:
         questions += rng.sample(pool, min(per_family, len(pool)))
     chosen = {it.key for it in questions}
     donors = sorted(
-        (it for it in ds.items if not it.is_validation and it.output_texts and it.key not in chosen),
+        (it for it in ds.items if not it.is_validation and it.output_texts),
         key=lambda it: it.key,
     )
+    donors = [it for it in donors if it.key not in chosen]
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(encoders.minilm_dir() / "tokenizer.json"))

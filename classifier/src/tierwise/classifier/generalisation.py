@@ -177,10 +177,8 @@ def score_family(
     """APGR of ``score`` (higher = send to the strong model first) on the family's pairs."""
     pairs = []
     for label, weak, strong in CANDIDATE_PAIRS:
-        have = np.array(
-            [k for k, i in enumerate(rows) if weak in items[i].outcomes and strong in items[i].outcomes],
-            dtype=np.int64,
-        )
+        both = [k for k, i in enumerate(rows) if {weak, strong} <= items[i].outcomes.keys()]
+        have = np.array(both, dtype=np.int64)
         if len(have) < 20:
             continue
         yw = np.array([items[rows[k]].outcomes[weak] for k in have])
@@ -188,9 +186,8 @@ def score_family(
         gap = float(ys.mean() - yw.mean())
         if gap < MIN_PAIR_GAP:
             continue
-        pairs.append(
-            PairResult(label, weak, strong, gap, apgr_interval(score[have], yw, ys, resamples, seed))
-        )
+        interval = apgr_interval(score[have], yw, ys, resamples, seed)
+        pairs.append(PairResult(label, weak, strong, gap, interval))
     return FamilyResult(family, len(rows), tuple(pairs))
 
 
@@ -246,9 +243,7 @@ def load_chat_set(data_dir: Path) -> ChatSet:
     index = {pid: k for k, pid in enumerate(ids)}
     pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for stem, weak, strong in CHAT_PAIRS:
-        have = sorted(
-            index[pid] for pid, o in by_file[stem].items() if weak in o and strong in o
-        )
+        have = sorted(index[pid] for pid, o in by_file[stem].items() if weak in o and strong in o)
         rows_arr = np.array(have, dtype=np.int64)
         yw = np.array([by_file[stem][ids[k]][weak] for k in have])
         ys = np.array([by_file[stem][ids[k]][strong] for k in have])

@@ -94,9 +94,7 @@ class ShapeResult:
     truncated_share: float
 
 
-def evaluate(
-    suite: Suite, difficulty: Callable[[Sequence[str]], np.ndarray]
-) -> list[ShapeResult]:
+def evaluate(suite: Suite, difficulty: Callable[[Sequence[str]], np.ndarray]) -> list[ShapeResult]:
     """Score every shape with ``difficulty`` (texts → values) and compare with bare."""
     bare: np.ndarray | None = None
     out = []
