@@ -166,15 +166,20 @@ class FamilyResult:
         return float(np.mean(vals)) if vals else float("nan")
 
 
+# Scores of the held-out rows for one weak → strong pair: higher = send to the strong model
+# first (predicted difficulty, or the predicted gain P(strong ok) − P(weak ok)).
+PairScore = Callable[[str, str], np.ndarray]
+
+
 def score_family(
     family: str,
     items: Sequence[data_mod.Item],
     rows: np.ndarray,
-    score: np.ndarray,
+    pair_score: PairScore,
     resamples: int,
     seed: int,
 ) -> FamilyResult:
-    """APGR of ``score`` (higher = send to the strong model first) on the family's pairs."""
+    """APGR of the pair scores on the family's pairs."""
     pairs = []
     for label, weak, strong in CANDIDATE_PAIRS:
         both = [k for k, i in enumerate(rows) if {weak, strong} <= items[i].outcomes.keys()]
@@ -186,13 +191,13 @@ def score_family(
         gap = float(ys.mean() - yw.mean())
         if gap < MIN_PAIR_GAP:
             continue
-        interval = apgr_interval(score[have], yw, ys, resamples, seed)
+        interval = apgr_interval(pair_score(weak, strong)[have], yw, ys, resamples, seed)
         pairs.append(PairResult(label, weak, strong, gap, interval))
     return FamilyResult(family, len(rows), tuple(pairs))
 
 
-# A fit-and-score function: (training rows, held-out rows) → held-out scores.
-FitScore = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# A fit-and-score function: (training rows, held-out rows) → the held-out rows' pair scores.
+FitScore = Callable[[np.ndarray, np.ndarray], PairScore]
 
 
 def leave_one_source_out(
@@ -206,8 +211,8 @@ def leave_one_source_out(
         held = np.array([f == family for f in families])
         train_rows = np.where(labelled & ~held)[0]
         test_rows = np.where(held)[0]
-        score = fit_score(train_rows, test_rows)
-        result = score_family(family, items, test_rows, score, resamples, seed)
+        pair_score = fit_score(train_rows, test_rows)
+        result = score_family(family, items, test_rows, pair_score, resamples, seed)
         if result.pairs:
             results.append(result)
     return results
@@ -265,3 +270,32 @@ def score_chat(chat: ChatSet, score: np.ndarray, resamples: int, seed: int) -> C
     }
     mean = mean_apgr_interval(score, list(chat.pairs.values()), resamples, seed)
     return ChatResult(per_pair, mean)
+
+
+def mean_over_families(families: Sequence[FamilyResult]) -> float:
+    vals = [f.mean_apgr for f in families if np.isfinite(f.mean_apgr)]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def _ci(r: Interval) -> str:
+    return f"{r.value:.3f} [{r.lo:.3f}, {r.hi:.3f}]"
+
+
+def render_families(families: Sequence[FamilyResult]) -> list[str]:
+    """Markdown: one row per held-out family, its pairs with intervals, and the mean."""
+    rows = [
+        "| held-out family | queries | weak → strong: APGR [95 % CI] (gap) | family mean |",
+        "|---|---|---|---|",
+    ]
+    for f in families:
+        pairs = "; ".join(f"{p.label} {_ci(p.apgr)} ({p.gap:.2f})" for p in f.pairs)
+        rows.append(f"| {f.family} | {f.n_queries} | {pairs} | {f.mean_apgr:.3f} |")
+    rows.append(f"| **mean over families** | | | **{mean_over_families(families):.3f}** |")
+    return rows
+
+
+def render_chat(result: ChatResult) -> list[str]:
+    rows = ["| chat pair (judge: weak → strong) | APGR [95 % CI] |", "|---|---|"]
+    rows += [f"| {label} | {_ci(r)} |" for label, r in result.pairs.items()]
+    rows.append(f"| **mean over pairs** (prompts resampled jointly) | **{_ci(result.mean)}** |")
+    return rows
