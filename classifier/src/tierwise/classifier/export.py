@@ -1,4 +1,4 @@
-"""Build and export the two ONNX graphs (same I/O contract).
+"""Build and export the two ONNX graphs (same I/O contract; names in graph_io.py).
 
 inputs : input_ids int64 [batch, seq], attention_mask int64 [batch, seq]
 outputs: difficulty float32 [batch], log_output_tokens float32 [batch],
