@@ -1,4 +1,4 @@
-"""Build and export the two ONNX graphs (same I/O contract).
+"""Build and export the two ONNX graphs (same I/O contract; names in graph_io.py).
 
 inputs : input_ids int64 [batch, seq], attention_mask int64 [batch, seq]
 outputs: difficulty float32 [batch], log_output_tokens float32 [batch],
@@ -16,8 +16,8 @@ from typing import Any, cast
 
 import numpy as np
 
-INPUT_NAMES = ["input_ids", "attention_mask"]
-OUTPUT_NAMES = ["difficulty", "log_output_tokens", "centroid_similarity", "embedding", "skills"]
+from tierwise.classifier.graph_io import INPUT_NAMES, OUTPUT_NAMES
+
 OPSET = 17
 
 
@@ -127,7 +127,7 @@ def export_onnx(module: Any, path: Path) -> None:
 
     ids = torch.tensor([[101, 7592, 2088, 102], [101, 2129, 102, 0]], dtype=torch.long)
     mask = (ids != 0).long()
-    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}}
+    axes = {name: {0: "batch", 1: "seq"} for name in INPUT_NAMES}
     axes.update({name: {0: "batch"} for name in OUTPUT_NAMES})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -135,8 +135,8 @@ def export_onnx(module: Any, path: Path) -> None:
             module,
             (ids, mask),
             str(path),
-            input_names=INPUT_NAMES,
-            output_names=OUTPUT_NAMES,
+            input_names=list(INPUT_NAMES),
+            output_names=list(OUTPUT_NAMES),
             dynamic_axes=axes,
             opset_version=OPSET,
             do_constant_folding=True,

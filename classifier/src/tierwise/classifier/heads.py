@@ -94,18 +94,6 @@ def oof_predictions(
     return out
 
 
-def outcome_matrix(obs: Any, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dense [n_items, n_models] outcomes, mask and per-item chance from Observations."""
-    n_models = len(obs.models)
-    y = np.zeros((n_items, n_models), dtype=np.float32)
-    m = np.zeros((n_items, n_models), dtype=np.float32)
-    c = np.zeros(n_items, dtype=np.float32)
-    y[obs.item, obs.model] = obs.y
-    m[obs.item, obs.model] = 1.0
-    c[obs.item] = obs.chance
-    return y, m, c
-
-
 def train_irt_head(
     x: np.ndarray,
     y: np.ndarray,

@@ -9,7 +9,7 @@ difficulty whichever benchmark they came from. Full-batch L-BFGS in torch (secon
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -44,6 +44,30 @@ def build_observations(
         chance=np.asarray(c, dtype=np.float32),
         models=models,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeMatrix:
+    """Dense outcomes of items (rows) by models (columns)."""
+
+    y: np.ndarray  # float32 [n_items, n_models], 0 where unobserved
+    mask: np.ndarray  # float32 [n_items, n_models], 1 where observed
+    chance: np.ndarray  # float32 [n_items]
+
+
+def outcome_matrix(
+    outcomes: Sequence[Mapping[str, float]], chances: Sequence[float], models: Sequence[str]
+) -> OutcomeMatrix:
+    """Rows = items, columns = ``models``; outcomes of other models are left out."""
+    column = {m: k for k, m in enumerate(models)}
+    y = np.zeros((len(outcomes), len(column)), dtype=np.float32)
+    mask = np.zeros_like(y)
+    for row, o in enumerate(outcomes):
+        for m, v in o.items():
+            if m in column:
+                y[row, column[m]] = v
+                mask[row, column[m]] = 1.0
+    return OutcomeMatrix(y=y, mask=mask, chance=np.asarray(chances, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -115,13 +139,6 @@ def fit_irt(
     )
 
 
-def probability(
-    theta: float | np.ndarray, b: np.ndarray, chance: np.ndarray, scale: float = 1.0
-) -> np.ndarray:
-    z = np.clip(scale * (theta - b), -30, 30)
-    return np.asarray(chance + (1 - chance) / (1 + np.exp(-z)))
-
-
 def refit_abilities(
     obs: Observations, b_hat: np.ndarray, l2_theta: float = 1e-3
 ) -> tuple[dict[str, float], float]:
@@ -154,3 +171,57 @@ def refit_abilities(
         {m: float(t) for m, t in zip(obs.models, theta.detach().numpy(), strict=True)},
         float(torch.exp(log_a).item()),
     )
+
+
+def calibrate_affine(
+    b_hat: np.ndarray, obs: Observations, theta: dict[str, float], scale: float
+) -> tuple[float, float]:
+    """alpha, beta so that c + (1-c) sigmoid(scale (theta - (alpha b + beta))) fits best."""
+    import torch
+
+    th = torch.tensor([theta[m] for m in obs.models], dtype=torch.float32)
+    bh = torch.from_numpy(b_hat.astype(np.float32))
+    it, mo = torch.from_numpy(obs.item), torch.from_numpy(obs.model)
+    y, c = torch.from_numpy(obs.y), torch.from_numpy(obs.chance)
+    params = torch.tensor([1.0, 0.0], requires_grad=True)
+    opt = torch.optim.LBFGS([params], lr=1.0, max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = _nll(scale * (th[mo] - (params[0] * bh[it] + params[1])), y, c)
+        assert isinstance(loss, torch.Tensor)
+        loss.backward()  # type: ignore[no-untyped-call]
+        return loss
+
+    opt.step(closure)  # type: ignore[no-untyped-call]
+    a, b = params.detach().numpy().tolist()
+    return float(a), float(b)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
+
+
+def success_logit(
+    scale: float,
+    theta: np.ndarray,
+    difficulty: np.ndarray,
+    skills: np.ndarray | None = None,
+    profiles: np.ndarray | None = None,
+) -> np.ndarray:
+    """[n_queries, n_models] logit scale (theta_m - b_i) (+ skills_i . u_m).
+
+    The training side's one copy of the success formula (numpy); the torch losses above and in
+    heads.py are its differentiable twins. ``profiles`` u: [n_models, k], ``skills``: [n, k].
+    """
+    logit = scale * (theta[None, :] - difficulty[:, None])
+    if skills is None:
+        return np.asarray(logit)
+    if profiles is None:
+        raise ValueError("skills given without profiles")
+    return np.asarray(logit + skills @ profiles.T)
+
+
+def success_probability(logit: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """P(success) = c_i + (1 - c_i) sigmoid(logit[i, m]) for [n_items, n_models] logits."""
+    return np.asarray(chance[:, None] + (1.0 - chance[:, None]) * sigmoid(logit))

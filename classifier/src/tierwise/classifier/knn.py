@@ -21,6 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tierwise.classifier.graph_io import DIFFICULTY, EMBEDDING
+
+# The MLP's difficulty, renamed so the blended value can take the graph output's name.
+_MLP_DIFFICULTY = "difficulty_mlp"
+
 
 @dataclass(frozen=True)
 class KnnConfig:
@@ -107,12 +112,12 @@ def append_to_onnx(
         raise ValueError(f"{path}: opset {opset} < 13")
     for node in g.node:
         for i, name in enumerate(node.output):
-            if name == "difficulty":
-                node.output[i] = "difficulty_mlp"
+            if name == DIFFICULTY:
+                node.output[i] = _MLP_DIFFICULTY
     for node in g.node:
         for i, name in enumerate(node.input):
-            if name == "difficulty":
-                node.input[i] = "difficulty_mlp"
+            if name == DIFFICULTY:
+                node.input[i] = _MLP_DIFFICULTY
     n = len(values)
     k = max(1, min(cfg.k, n))
     p = "knn_"
@@ -136,7 +141,7 @@ def append_to_onnx(
         ]
         nodes = [
             helper.make_node(
-                "DynamicQuantizeLinear", ["embedding"], [p + "q", p + "q_scale", p + "q_zero"]
+                "DynamicQuantizeLinear", [EMBEDDING], [p + "q", p + "q_scale", p + "q_zero"]
             ),
             helper.make_node(
                 "MatMulInteger",
@@ -151,7 +156,7 @@ def append_to_onnx(
         inits.append(numpy_helper.from_array(bank_t.astype(np.float16), p + "bank"))
         nodes = [
             helper.make_node("Cast", [p + "bank"], [p + "bank32"], to=TensorProto.FLOAT),
-            helper.make_node("MatMul", ["embedding", p + "bank32"], [p + "sims"]),
+            helper.make_node("MatMul", [EMBEDDING, p + "bank32"], [p + "sims"]),
         ]
     nodes += [
         helper.make_node("TopK", [p + "sims", p + "k"], [p + "top", p + "idx"], axis=-1),
@@ -194,10 +199,10 @@ def append_to_onnx(
     nodes += [
         helper.make_node("Div", [p + "num", p + "den"], [p + "knn2d"]),
         helper.make_node("Squeeze", [p + "knn2d", p + "axis1"], [p + "knn"]),
-        helper.make_node("Mul", ["difficulty_mlp", p + "w_mlp"], [p + "a"]),
+        helper.make_node("Mul", [_MLP_DIFFICULTY, p + "w_mlp"], [p + "a"]),
         helper.make_node("Mul", [p + "knn", p + "w_knn"], [p + "b"]),
         helper.make_node("Add", [p + "a", p + "b"], [p + "ab"]),
-        helper.make_node("Add", [p + "ab", p + "bias"], ["difficulty"]),
+        helper.make_node("Add", [p + "ab", p + "bias"], [DIFFICULTY]),
     ]
     g.initializer.extend(inits)
     g.node.extend(nodes)
