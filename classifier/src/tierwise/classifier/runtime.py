@@ -31,6 +31,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from tierwise.classifier import success
+
 EncoderName = Literal["transformer", "fast"]
 SCHEMA_VERSION = 2
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -91,12 +93,9 @@ class Manifest:
 
         ``skills`` ([n, k], the graph's output) adds the tier's skill term; None = 1-D only.
         """
-        theta = self.tier_abilities[tier]
-        z = self.irt_scale * (theta - np.asarray(difficulty, dtype=np.float64))
-        if skills is not None:
-            z = z + np.asarray(skills, dtype=np.float64) @ np.asarray(self.tier_skills[tier])
-        z = np.clip(z, -30, 30)
-        return np.asarray(chance + (1.0 - chance) / (1.0 + np.exp(-z)))
+        offset = 0.0 if skills is None else success.skill_term(skills, self.tier_skills[tier])
+        z = success.success_logit(self.tier_abilities[tier], difficulty, self.irt_scale, offset)
+        return success.p_success(np.asarray(z), chance)
 
     @classmethod
     def from_file(cls, path: Path) -> Manifest:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from tierwise.classifier import success
 from tierwise.server.errors import PolicyError
 
 DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
@@ -83,10 +84,10 @@ class Policy:
     def p_success(self, tier_id: str, difficulty: float, skills: Sequence[float] = ()) -> float:
         """P(tier solves the query); ``skills`` is the query's skill profile (model output)."""
         tier = self.tiers[tier_id]
-        logit = self.discrimination * (tier.ability - difficulty)
-        if tier.skills and len(skills):
-            logit += math.fsum(u * s for u, s in zip(tier.skills, skills, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+        offset = success.skill_term(tuple(skills), tier.skills)
+        return success.p_success(
+            success.success_logit(tier.ability, difficulty, self.discrimination, offset)
+        )
 
     def check_skills(self, skill_dims: int) -> None:
         """A tier's skill vector must match the model's skill profile, element for element."""
