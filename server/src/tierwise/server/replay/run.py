@@ -22,7 +22,7 @@ from tierwise.server.replay.dataset import (
     parse_tier_map,
     read_labelled,
 )
-from tierwise.server.replay.policy_file import render_policy
+from tierwise.server.replay.policy_file import replay_policy_text
 from tierwise.server.replay.scoring import ScoredSet, score_queries
 from tierwise.server.replay.sweep import Interval, Point
 from tierwise.server.routing.policy import (
@@ -471,13 +471,8 @@ def run_replay(
     # 4. The policy file, read back exactly as the server will read it.
     options.out_dir.mkdir(parents=True, exist_ok=True)
     policy_path = options.out_dir / "policy.toml"
-    text = render_policy(
-        rules_policy,
-        quality_target=chosen_target,
-        discrimination=fitted.discrimination,
-        abilities=abilities,
-        skills=skills,
-        head=head,
+    text = replay_policy_text(
+        dataclasses.replace(rules_policy, quality_target=chosen_target),
         description=(
             f"tierwise replay of {options.input_path.name}: {len(tune)} tuning queries, "
             f"{len(validation)} validation; keeps {options.quality_target:g} of the best "
