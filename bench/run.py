@@ -10,6 +10,7 @@ and RSS; prints one table and writes bench/results.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -148,20 +149,20 @@ def _packaged_policy_exists() -> bool:
 
 
 def _policy_from_manifest(model_dir: Path | None, directory: Path) -> Path:
-    """A policy with the bundle's own tier abilities, for when no packaged policy exists yet."""
+    """The default policy of the bundle and the packaged tier table (what the server uses
+    without a policy file) at the bench's quality target, for when no packaged policy exists."""
     from tierwise.classifier.runtime import Manifest, default_bundle_dir
+    from tierwise.cost_tables.tables import load_tier_table
+    from tierwise.server.routing.default_policy import default_policy
+    from tierwise.server.routing.policy import render_policy
 
     manifest = Manifest.from_file((model_dir or default_bundle_dir()) / "manifest.json")
-    lines = [
-        'version = "bench-from-manifest"',
-        "quality_target = 0.8",
-        f"discrimination = {manifest.irt_scale!r}",
-        "",
-    ]
-    for tier, ability in manifest.tier_abilities.items():
-        lines += [f'[tiers."{tier}"]', f"ability = {ability!r}", ""]
+    policy = default_policy(manifest, load_tier_table(), quality_target=0.8)
     path = directory / "policy.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(
+        render_policy(dataclasses.replace(policy, version="bench-from-manifest")),
+        encoding="utf-8",
+    )
     return path
 
 

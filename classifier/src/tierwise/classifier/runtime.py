@@ -69,15 +69,19 @@ class EncoderSpec:
 
 @dataclass(frozen=True)
 class Manifest:
-    """Typed view of ``manifest.json``."""
+    """Typed view of ``manifest.json``.
+
+    The router knows the models it was trained on, not price tiers: tiers are placed on its
+    ability scale by the tier table (tierwise.cost_tables.placement)."""
 
     schema_version: int
     router_version: str
-    tier_abilities: Mapping[str, float]
     irt_scale: float  # a in P = c + (1-c) sigmoid(a (theta - difficulty) + skills . u)
-    skill_dims: int  # columns of the graph's skills output
-    # u per tier: the default tiers' skill vectors (skill_dims numbers each).
-    tier_skills: Mapping[str, tuple[float, ...]]
+    # theta per trained model (irt.model_abilities): the scale tiers are placed on.
+    model_abilities: Mapping[str, float]
+    skill_dims: int  # columns of the graph's skills output (0: no skill term)
+    # u per trained model (skills.model_profiles, skill_dims numbers each; empty if 0 dims).
+    model_profiles: Mapping[str, tuple[float, ...]]
     encoders: Mapping[str, EncoderSpec]
     output_tokens_median: float
     raw: Mapping[str, Any] = field(repr=False)
@@ -85,16 +89,17 @@ class Manifest:
     def p_success(
         self,
         difficulty: np.ndarray,
-        tier: str,
+        model: str,
         chance: float = 0.0,
         skills: np.ndarray | None = None,
     ) -> np.ndarray:
-        """P(tier solves the query) under the model with the default tier parameters.
+        """P(trained model solves the query) under the router's success model.
 
-        ``skills`` ([n, k], the graph's output) adds the tier's skill term; None = 1-D only.
+        ``skills`` ([n, k], the graph's output) adds the model's skill term; None = 1-D only.
         """
-        offset = 0.0 if skills is None else success.skill_term(skills, self.tier_skills[tier])
-        z = success.success_logit(self.tier_abilities[tier], difficulty, self.irt_scale, offset)
+        profile = self.model_profiles.get(model, ())
+        offset = 0.0 if skills is None or not profile else success.skill_term(skills, profile)
+        z = success.success_logit(self.model_abilities[model], difficulty, self.irt_scale, offset)
         return success.p_success(np.asarray(z), chance)
 
     @classmethod
@@ -117,9 +122,10 @@ class Manifest:
         version = int(raw["schema_version"])
         if version != SCHEMA_VERSION:
             raise ValueError(f"schema_version {version} unsupported (expected {SCHEMA_VERSION})")
-        tiers = {str(k): float(v) for k, v in dict(raw["tier_abilities"]).items()}
-        if not tiers or not all(math.isfinite(v) for v in tiers.values()):
-            raise ValueError("tier_abilities must be a non-empty mapping of finite numbers")
+        irt = dict(raw["irt"])
+        abilities = {str(k): float(v) for k, v in dict(irt["model_abilities"]).items()}
+        if not abilities or not all(math.isfinite(v) for v in abilities.values()):
+            raise ValueError("irt.model_abilities must be a non-empty mapping of finite numbers")
         encoders: dict[str, EncoderSpec] = {}
         for name, spec in dict(raw["encoders"]).items():
             encoders[str(name)] = EncoderSpec(
@@ -132,29 +138,37 @@ class Manifest:
             )
         if not encoders:
             raise ValueError("no encoders")
-        skills = dict(raw["skills"])
-        dims = int(skills["dims"])
-        if dims < 1:
-            raise ValueError(f"skills.dims must be >= 1 (got {dims})")
-        tier_skills = {
-            str(k): tuple(float(x) for x in v) for k, v in dict(skills["tier_profiles"]).items()
-        }
-        if set(tier_skills) != set(tiers):
-            raise ValueError("skills.tier_profiles must name exactly the tiers of tier_abilities")
-        for tier, vec in tier_skills.items():
-            if len(vec) != dims or not all(math.isfinite(x) for x in vec):
-                raise ValueError(f"skills.tier_profiles.{tier}: need {dims} finite numbers")
+        dims, profiles = _skill_profiles(raw.get("skills"))
         return cls(
             schema_version=version,
             router_version=str(raw["router_version"]),
-            tier_abilities=MappingProxyType(tiers),
-            irt_scale=float(raw["irt"]["scale"]),
+            irt_scale=float(irt["scale"]),
+            model_abilities=MappingProxyType(abilities),
             skill_dims=dims,
-            tier_skills=MappingProxyType(tier_skills),
+            model_profiles=MappingProxyType(profiles),
             encoders=MappingProxyType(encoders),
             output_tokens_median=float(raw["output_length"]["median_tokens"]),
             raw=MappingProxyType(raw),
         )
+
+
+def _skill_profiles(block: Any) -> tuple[int, dict[str, tuple[float, ...]]]:
+    """(dims, model → profile) of the ``skills`` block; absent or 0 dims: no skill term."""
+    if block is None:
+        return 0, {}
+    block = dict(block)
+    dims = int(block["dims"])
+    if dims < 0:
+        raise ValueError(f"skills.dims must be >= 0 (got {dims})")
+    if dims == 0:
+        return 0, {}
+    profiles = {
+        str(k): tuple(float(x) for x in v) for k, v in dict(block["model_profiles"]).items()
+    }
+    for model, vec in profiles.items():
+        if len(vec) != dims or not all(math.isfinite(x) for x in vec):
+            raise ValueError(f"skills.model_profiles.{model}: need {dims} finite numbers")
+    return dims, profiles
 
 
 def default_bundle_dir() -> Path:

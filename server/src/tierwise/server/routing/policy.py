@@ -336,8 +336,11 @@ class PolicyHolder:
         encoder: str,
         embedding_dim: int,
         skill_dims: int,
+        default: Policy | None = None,
     ) -> None:
         self._tier_ids = tuple(tier_ids)
+        # What a reload without a policy file returns to (None: the packaged policy file).
+        self._default = default
         self._encoder = encoder
         self._embedding_dim = embedding_dim
         self._skill_dims = skill_dims
@@ -366,4 +369,6 @@ class PolicyHolder:
         return previous
 
     def reload_from_file(self) -> Policy:
+        if self._path is None and self._default is not None:
+            return self.replace(self._default)
         return self.replace(load_policy(self._path))
