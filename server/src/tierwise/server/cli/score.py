@@ -49,8 +49,7 @@ def load_local_router(args: argparse.Namespace) -> Any:
 def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
     """One input object → one output object (ValueError names what is wrong)."""
     from tierwise.server.errors import InvalidRequestError
-    from tierwise.server.rpc import route_messages
-    from tierwise.v1 import router_pb2
+    from tierwise.server.routing.router import RouteInput
 
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
@@ -59,7 +58,7 @@ def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
         raise ValueError("`query` must be a string")
     record_id = record.get("id", line_number)
     try:
-        item = route_messages.route_input(router_pb2.RouteRequest(query=query), router.table.ids())
+        item = RouteInput.create(query=query, known_tiers=router.table.ids())
     except InvalidRequestError as error:
         raise ValueError(str(error)) from error
     decision = router.route(item)
