@@ -24,17 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 from bench.floor import floor_latencies
 from bench.load import LoadResult, drive_health, drive_routes
 from bench.queries import MAX_TOKENS, MIN_TOKENS, load_queries, token_counts
 from bench.server_proc import ServerOptions, ServerProcess
 from bench.stats import percentile_ms, summary_ms
+from tierwise.classifier.runtime import default_bundle_dir
 from tierwise.server.config import ServerSettings
 
-Encoder = Literal["transformer", "fast"]
-ENCODERS: Final[tuple[Encoder, ...]] = ("transformer", "fast")
+Encoder = str  # a name from the bundle manifest's `encoders`
+# The shipped bundle's encoders (the per-encoder counts and targets below are for those).
+ENCODERS: Final[tuple[Encoder, ...]] = tuple(
+    json.loads((default_bundle_dir() / "manifest.json").read_text(encoding="utf-8"))["encoders"]
+)
 REPO: Final = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT: Final = REPO / "bench" / "results.json"
 SEED: Final = 20240611
@@ -467,9 +471,7 @@ def _metadata(args: argparse.Namespace, busy_pct: float, plan: Plan) -> dict[str
         "repeat": args.repeat,
         "server_intra_op_threads": {
             "concurrent": 1,
-            **{
-                f"solo_{e}": ServerSettings(encoder=e).solo_threads for e in ("transformer", "fast")
-            },
+            **{f"solo_{e}": ServerSettings(encoder=e).solo_threads for e in ENCODERS},
         },
         "cpu_busy_before_pct": round(busy_pct, 1),
         "loadavg_before": os.getloadavg(),

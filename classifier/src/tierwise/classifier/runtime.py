@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -33,7 +33,6 @@ from tokenizers import Tokenizer
 
 from tierwise.classifier import success
 
-EncoderName = Literal["transformer", "fast"]
 SCHEMA_VERSION = 2
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("difficulty", "log_output_tokens", "centroid_similarity", "embedding", "skills")
@@ -58,13 +57,20 @@ class RouterOutputs:
 
 
 @dataclass(frozen=True)
-class EncoderSpec:
+class Encoder:
+    """One encoder of the bundle, as its manifest lists it (``encoders.<name>``): the names
+    a server, a policy head or a CLI accepts are the manifest's, never a fixed list."""
+
     name: str
     graph: str
     tokenizer: str
     max_tokens: int
     embedding_dim: int
     ood_threshold: float  # centroid_similarity below this => out of distribution
+
+
+# The former name, for callers not yet switched.
+EncoderSpec = Encoder
 
 
 @dataclass(frozen=True)
@@ -82,9 +88,14 @@ class Manifest:
     skill_dims: int  # columns of the graph's skills output (0: no skill term)
     # u per trained model (skills.model_profiles, skill_dims numbers each; empty if 0 dims).
     model_profiles: Mapping[str, tuple[float, ...]]
-    encoders: Mapping[str, EncoderSpec]
+    encoders: Mapping[str, Encoder]  # in manifest order; the first is the default
     output_tokens_median: float
     raw: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def default_encoder(self) -> str:
+        """The encoder a bundle is used with unless told otherwise: the first listed."""
+        return next(iter(self.encoders))
 
     def p_success(
         self,
@@ -126,9 +137,9 @@ class Manifest:
         abilities = {str(k): float(v) for k, v in dict(irt["model_abilities"]).items()}
         if not abilities or not all(math.isfinite(v) for v in abilities.values()):
             raise ValueError("irt.model_abilities must be a non-empty mapping of finite numbers")
-        encoders: dict[str, EncoderSpec] = {}
+        encoders: dict[str, Encoder] = {}
         for name, spec in dict(raw["encoders"]).items():
-            encoders[str(name)] = EncoderSpec(
+            encoders[str(name)] = Encoder(
                 name=str(name),
                 graph=str(spec["graph"]),
                 tokenizer=str(spec["tokenizer"]),
@@ -213,7 +224,7 @@ def _tokenizer(path: Path) -> Tokenizer:
 
 
 class RouterModel:
-    """A loaded router bundle for one encoder (``transformer`` or ``fast``)."""
+    """A loaded router bundle for one of its manifest's encoders (default: the first)."""
 
     manifest: Manifest
     encoder: str
@@ -242,7 +253,7 @@ class RouterModel:
     def load(
         cls,
         bundle_dir: str | Path | None = None,
-        encoder: EncoderName = "transformer",
+        encoder: str | None = None,
         intra_op_threads: int = 1,
         solo_intra_op_threads: int | None = None,
     ) -> RouterModel:
@@ -250,6 +261,8 @@ class RouterModel:
         if not root.is_dir():
             raise ModelLoadError(f"{root}: bundle directory not found")
         manifest = Manifest.from_file(root / "manifest.json")
+        if encoder is None:
+            encoder = manifest.default_encoder
         if encoder not in manifest.encoders:
             raise ModelLoadError(
                 f"{root / 'manifest.json'}: encoder {encoder!r} not in bundle "

@@ -14,7 +14,13 @@ from tierwise.server.cli.common import Progress, existing_file
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--encoder", choices=["transformer", "fast"], default="transformer")
+    from tierwise.server.config import DEFAULT_ENCODER
+
+    parser.add_argument(
+        "--encoder",
+        default=DEFAULT_ENCODER,
+        help="an encoder the bundle's manifest.json lists (default %(default)s)",
+    )
     parser.add_argument("--model-dir", type=Path, help="router model bundle directory")
     parser.add_argument("--tiers-file", type=existing_file, help="cost table TOML")
     parser.add_argument("--policy-file", type=existing_file, help="routing policy TOML")

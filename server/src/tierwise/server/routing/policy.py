@@ -233,8 +233,9 @@ def _head(source: str, table: Any) -> LinearHead | None:
         raise PolicyError(source, "head", "must be a table")
     _unknown_keys(source, "head.", table, _HEAD_KEYS)
     encoder = table.get("encoder")
-    if encoder not in ("transformer", "fast"):
-        raise PolicyError(source, "head.encoder", "must be 'transformer' or 'fast'")
+    if not isinstance(encoder, str) or not encoder.strip():
+        # Which encoders exist is the model's business: PolicyHolder.check_head compares.
+        raise PolicyError(source, "head.encoder", "must name an encoder of the model")
     weights = table.get("weights")
     if not isinstance(weights, list) or not weights:
         raise PolicyError(source, "head.weights", "must be a non-empty array of numbers")
