@@ -81,6 +81,7 @@ class ReplayResult:
     # Each escalation rule on the validation part, and the best mix of two adjacent tiers at
     # the policy's validation cost (what a user gets without a router).
     rule_effects: tuple[escalation.RuleEffect, ...]
+    escalation_rate: float  # validation queries the written policy escalates
     adjacent_mix_quality: float
     bimodality: float
     warnings: tuple[str, ...]
