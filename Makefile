@@ -43,8 +43,9 @@ lint:
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
+## mypy --strict (pyproject [tool.mypy]) over every distribution, the bench and the scripts.
 typecheck:
-	$(BIN)/mypy sdk/src server/src
+	$(BIN)/mypy sdk/src server/src cost_tables/src classifier/src bench scripts
 
 unit:
 	$(BIN)/pytest

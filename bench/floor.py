@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 from tierwise.classifier.runtime import RouterModel
 from tierwise.server.config import ServerSettings
@@ -16,7 +16,7 @@ WARMUP: Final = 20
 def floor_latencies(
     queries: Sequence[str],
     count: int,
-    encoder: Literal["transformer", "fast"],
+    encoder: str,
     model_dir: Path | None,
 ) -> list[float]:
     """`RouterModel.predict([q])` (tokenize + graph) on the same query sequence as 1 client."""

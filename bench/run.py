@@ -10,6 +10,7 @@ and RSS; prints one table and writes bench/results.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -23,17 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 from bench.floor import floor_latencies
 from bench.load import LoadResult, drive_health, drive_routes
 from bench.queries import MAX_TOKENS, MIN_TOKENS, load_queries, token_counts
 from bench.server_proc import ServerOptions, ServerProcess
 from bench.stats import percentile_ms, summary_ms
+from tierwise.classifier.runtime import default_bundle_dir
 from tierwise.server.config import ServerSettings
 
-Encoder = Literal["transformer", "fast"]
-ENCODERS: Final[tuple[Encoder, ...]] = ("transformer", "fast")
+Encoder = str  # a name from the bundle manifest's `encoders`
+# The shipped bundle's encoders (the per-encoder counts and targets below are for those).
+ENCODERS: Final[tuple[Encoder, ...]] = tuple(
+    json.loads((default_bundle_dir() / "manifest.json").read_text(encoding="utf-8"))["encoders"]
+)
 REPO: Final = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT: Final = REPO / "bench" / "results.json"
 SEED: Final = 20240611
@@ -148,20 +153,20 @@ def _packaged_policy_exists() -> bool:
 
 
 def _policy_from_manifest(model_dir: Path | None, directory: Path) -> Path:
-    """A policy with the bundle's own tier abilities, for when no packaged policy exists yet."""
+    """The default policy of the bundle and the packaged tier table (what the server uses
+    without a policy file) at the bench's quality target, for when no packaged policy exists."""
     from tierwise.classifier.runtime import Manifest, default_bundle_dir
+    from tierwise.cost_tables.tables import load_tier_table
+    from tierwise.server.routing.default_policy import default_policy
+    from tierwise.server.routing.policy import render_policy
 
     manifest = Manifest.from_file((model_dir or default_bundle_dir()) / "manifest.json")
-    lines = [
-        'version = "bench-from-manifest"',
-        "quality_target = 0.8",
-        f"discrimination = {manifest.irt_scale!r}",
-        "",
-    ]
-    for tier, ability in manifest.tier_abilities.items():
-        lines += [f'[tiers."{tier}"]', f"ability = {ability!r}", ""]
+    policy = default_policy(manifest, load_tier_table(), quality_target=0.8)
     path = directory / "policy.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(
+        render_policy(dataclasses.replace(policy, version="bench-from-manifest")),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -466,9 +471,7 @@ def _metadata(args: argparse.Namespace, busy_pct: float, plan: Plan) -> dict[str
         "repeat": args.repeat,
         "server_intra_op_threads": {
             "concurrent": 1,
-            **{
-                f"solo_{e}": ServerSettings(encoder=e).solo_threads for e in ("transformer", "fast")
-            },
+            **{f"solo_{e}": ServerSettings(encoder=e).solo_threads for e in ENCODERS},
         },
         "cpu_busy_before_pct": round(busy_pct, 1),
         "loadavg_before": os.getloadavg(),

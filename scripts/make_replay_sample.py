@@ -56,6 +56,12 @@ def build(data_dir: Path, limit: int | None) -> list[dict[str, object]]:
     return out
 
 
+def _outcome(row: dict[str, object], tier: str) -> float:
+    outcomes = row["outcomes"]
+    assert isinstance(outcomes, dict)
+    return float(outcomes[tier])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="output JSONL")
@@ -68,10 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     with args.out.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    means = {
-        tier: sum(float(r["outcomes"][tier]) for r in rows) / max(1, len(rows))  # type: ignore[index]
-        for tier in TIER_MODELS
-    }
+    means = {tier: sum(_outcome(r, tier) for r in rows) / max(1, len(rows)) for tier in TIER_MODELS}
     summary = ", ".join(f"{tier} {mean:.3f}" for tier, mean in means.items())
     print(f"wrote {len(rows)} lines to {args.out} (mean outcome: {summary})", file=sys.stderr)
     return 0

@@ -163,12 +163,16 @@ def build_tiny_bundle(directory: Path) -> Path:
     manifest = {
         "schema_version": 2,
         "router_version": "tiny-test-router",
-        "tier_abilities": {"self-hosted": 0.5, "haiku": 1.5, "sonnet": 3.0, "opus": 4.0},
-        "irt": {"scale": 1.0},
+        # The packaged tier table's anchor models, so the tiny bundle has a default policy too.
+        "irt": {
+            "scale": 1.0,
+            "model_abilities": {"mixtral-8x7b-instruct": 0.5, "gpt-4-1106-preview": 3.0},
+        },
         "skills": {
             "dims": TINY_SKILLS,
-            "tier_profiles": {
-                t: [0.0] * TINY_SKILLS for t in ("self-hosted", "haiku", "sonnet", "opus")
+            "model_profiles": {
+                "mixtral-8x7b-instruct": [0.0] * TINY_SKILLS,
+                "gpt-4-1106-preview": [0.5] * TINY_SKILLS,
             },
         },
         "encoders": {"transformer": spec, "fast": spec},

@@ -60,20 +60,20 @@ def test_manifest_typed_view() -> None:
     m = Manifest.from_file(default_bundle_dir() / "manifest.json")
     assert m.schema_version == 2
     assert m.router_version
-    assert set(m.tier_abilities) == {"self-hosted", "haiku", "sonnet", "opus"}
-    t = m.tier_abilities
-    assert t["self-hosted"] < t["haiku"] < t["sonnet"] < t["opus"]
+    mixtral, gpt4 = "mixtral-8x7b-instruct", "gpt-4-1106-preview"
+    t = m.model_abilities
+    assert t[mixtral] < t[gpt4]
     assert 0 < m.irt_scale < 5
     assert set(m.encoders) == {"transformer", "fast"}
     assert m.encoders["transformer"].max_tokens == 128
-    p = m.p_success(np.array([0.0, 5.0]), "opus")
+    p = m.p_success(np.array([0.0, 5.0]), gpt4)
     assert p.shape == (2,) and p[0] > p[1]
-    assert m.skill_dims >= 1 and set(m.tier_skills) == set(m.tier_abilities)
-    assert all(len(v) == m.skill_dims for v in m.tier_skills.values())
+    assert m.skill_dims >= 1 and set(m.model_profiles) == set(m.model_abilities)
+    assert all(len(v) == m.skill_dims for v in m.model_profiles.values())
     # The skill term moves P(success) by exp(s . u) on the odds scale, and only through u.
     s = np.ones((2, m.skill_dims))
-    u = np.asarray(m.tier_skills["opus"])
-    with_skills = m.p_success(np.array([0.0, 5.0]), "opus", skills=s)
+    u = np.asarray(m.model_profiles[gpt4])
+    with_skills = m.p_success(np.array([0.0, 5.0]), gpt4, skills=s)
     odds = lambda q: q / (1 - q)  # noqa: E731
     np.testing.assert_allclose(odds(with_skills) / odds(p), np.exp(s @ u), rtol=1e-9)
 
@@ -176,7 +176,7 @@ def test_load_errors_name_the_file(tmp_path: Path, victim: str, action: str) -> 
 def test_manifest_missing_key(tmp_path: Path) -> None:
     root = _copy_bundle(tmp_path)
     raw = json.loads((root / "manifest.json").read_text())
-    del raw["tier_abilities"]
+    del raw["irt"]["model_abilities"]
     (root / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ModelLoadError, match=r"manifest\.json"):
         RouterModel.load(root)
@@ -198,12 +198,13 @@ def test_runtime_import_does_not_import_torch() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_manifest_skill_profiles_must_match_tiers(tmp_path: Path) -> None:
+def test_manifest_skill_profiles_must_match_dims(tmp_path: Path) -> None:
     root = _copy_bundle(tmp_path)
     raw = json.loads((root / "manifest.json").read_text())
-    raw["skills"]["tier_profiles"]["opus"] = raw["skills"]["tier_profiles"]["opus"][:-1]
+    profiles = raw["skills"]["model_profiles"]
+    profiles["gpt-4-1106-preview"] = profiles["gpt-4-1106-preview"][:-1]
     (root / "manifest.json").write_text(json.dumps(raw))
-    with pytest.raises(ModelLoadError, match=r"skills\.tier_profiles\.opus"):
+    with pytest.raises(ModelLoadError, match=r"skills\.model_profiles\.gpt-4-1106-preview"):
         RouterModel.load(root)
 
 
@@ -212,7 +213,7 @@ def test_graph_skill_width_must_match_manifest(tmp_path: Path) -> None:
     raw = json.loads((root / "manifest.json").read_text())
     dims = raw["skills"]["dims"] + 1
     raw["skills"]["dims"] = dims
-    raw["skills"]["tier_profiles"] = {t: [0.0] * dims for t in raw["tier_abilities"]}
+    raw["skills"]["model_profiles"] = {m: [0.0] * dims for m in raw["irt"]["model_abilities"]}
     (root / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ModelLoadError, match="skills output"):
         RouterModel.load(root)
@@ -258,3 +259,17 @@ def test_concurrency_probe_keeps_busy_servers_on_one_thread() -> None:
     in_flight = 3  # other requests in the server: the one-thread session serves this call
     model.predict([EASY])
     assert calls == ["solo"]
+
+
+@pytest.mark.parametrize("skills", [None, {"dims": 0}])
+def test_manifest_without_a_skill_term(skills: dict[str, int] | None) -> None:
+    raw = json.loads((default_bundle_dir() / "manifest.json").read_text())
+    if skills is None:
+        del raw["skills"]
+    else:
+        raw["skills"] = skills
+    raw.pop("tier_abilities", None)
+    m = Manifest._parse(raw)
+    assert m.skill_dims == 0 and not m.model_profiles
+    p = m.p_success(np.array([0.0]), "gpt-4-1106-preview", skills=np.zeros((1, 0)))
+    assert 0 < p[0] < 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,3 +202,35 @@ def test_cache_key_tells_every_option_apart() -> None:
     keys = {cache_key(item) for item in variants}
     assert len(keys) == len(variants)
     assert cache_key(dataclasses.replace(base)) == cache_key(base)
+
+
+def _changed(name: str, value: object, annotation: str) -> object:
+    """Another value of the same field (extend this when RouteInput gets a new kind)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value + 0.25
+    if isinstance(value, str):
+        return value + "?"
+    if isinstance(value, tuple):
+        return (*value, "opus")
+    if isinstance(value, enum.Enum):
+        return next(m for m in type(value) if m is not value)
+    if value is None:
+        for kind, sample in (("int", 7), ("float", 0.5), ("str", "x"), ("tuple", ("x",))):
+            if kind in annotation:
+                return sample
+    pytest.fail(f"RouteInput.{name}: teach _changed a value of type {annotation}")
+
+
+def test_every_route_input_field_is_part_of_the_key() -> None:
+    base = RouteInput(text=EASY, prompt_chars=len(EASY))
+    for field in dataclasses.fields(RouteInput):
+        value = getattr(base, field.name)
+        variant = dataclasses.replace(
+            base, **{field.name: _changed(field.name, value, str(field.type))}
+        )
+        assert variant != base, field.name
+        assert cache_key(variant) != cache_key(base), f"RouteInput.{field.name} not in the key"

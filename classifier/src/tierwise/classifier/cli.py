@@ -65,10 +65,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     bundle = args.bundle or default_bundle_dir()
     try:
-        models = [
-            RouterModel.load(bundle, enc)
-            for enc in ("transformer", "fast")
-            if enc in RouterModel.load(bundle).manifest.encoders
+        first = RouterModel.load(bundle)
+        models = [first] + [
+            RouterModel.load(bundle, name)
+            for name in first.manifest.encoders
+            if name != first.encoder
         ]
     except ModelLoadError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -25,13 +25,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-EncoderName = Literal["transformer", "fast"]
+from tierwise.classifier import success
+
 SCHEMA_VERSION = 2
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("difficulty", "log_output_tokens", "centroid_similarity", "embedding", "skills")
@@ -56,7 +57,10 @@ class RouterOutputs:
 
 
 @dataclass(frozen=True)
-class EncoderSpec:
+class Encoder:
+    """One encoder of the bundle, as its manifest lists it (``encoders.<name>``): the names
+    a server, a policy head or a CLI accepts are the manifest's, never a fixed list."""
+
     name: str
     graph: str
     tokenizer: str
@@ -65,38 +69,49 @@ class EncoderSpec:
     ood_threshold: float  # centroid_similarity below this => out of distribution
 
 
+# The former name, for callers not yet switched.
+EncoderSpec = Encoder
+
+
 @dataclass(frozen=True)
 class Manifest:
-    """Typed view of ``manifest.json``."""
+    """Typed view of ``manifest.json``.
+
+    The router knows the models it was trained on, not price tiers: tiers are placed on its
+    ability scale by the tier table (tierwise.cost_tables.placement)."""
 
     schema_version: int
     router_version: str
-    tier_abilities: Mapping[str, float]
     irt_scale: float  # a in P = c + (1-c) sigmoid(a (theta - difficulty) + skills . u)
-    skill_dims: int  # columns of the graph's skills output
-    # u per tier: the default tiers' skill vectors (skill_dims numbers each).
-    tier_skills: Mapping[str, tuple[float, ...]]
-    encoders: Mapping[str, EncoderSpec]
+    # theta per trained model (irt.model_abilities): the scale tiers are placed on.
+    model_abilities: Mapping[str, float]
+    skill_dims: int  # columns of the graph's skills output (0: no skill term)
+    # u per trained model (skills.model_profiles, skill_dims numbers each; empty if 0 dims).
+    model_profiles: Mapping[str, tuple[float, ...]]
+    encoders: Mapping[str, Encoder]  # in manifest order; the first is the default
     output_tokens_median: float
     raw: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def default_encoder(self) -> str:
+        """The encoder a bundle is used with unless told otherwise: the first listed."""
+        return next(iter(self.encoders))
 
     def p_success(
         self,
         difficulty: np.ndarray,
-        tier: str,
+        model: str,
         chance: float = 0.0,
         skills: np.ndarray | None = None,
     ) -> np.ndarray:
-        """P(tier solves the query) under the model with the default tier parameters.
+        """P(trained model solves the query) under the router's success model.
 
-        ``skills`` ([n, k], the graph's output) adds the tier's skill term; None = 1-D only.
+        ``skills`` ([n, k], the graph's output) adds the model's skill term; None = 1-D only.
         """
-        theta = self.tier_abilities[tier]
-        z = self.irt_scale * (theta - np.asarray(difficulty, dtype=np.float64))
-        if skills is not None:
-            z = z + np.asarray(skills, dtype=np.float64) @ np.asarray(self.tier_skills[tier])
-        z = np.clip(z, -30, 30)
-        return np.asarray(chance + (1.0 - chance) / (1.0 + np.exp(-z)))
+        profile = self.model_profiles.get(model, ())
+        offset = 0.0 if skills is None or not profile else success.skill_term(skills, profile)
+        z = success.success_logit(self.model_abilities[model], difficulty, self.irt_scale, offset)
+        return success.p_success(np.asarray(z), chance)
 
     @classmethod
     def from_file(cls, path: Path) -> Manifest:
@@ -118,12 +133,13 @@ class Manifest:
         version = int(raw["schema_version"])
         if version != SCHEMA_VERSION:
             raise ValueError(f"schema_version {version} unsupported (expected {SCHEMA_VERSION})")
-        tiers = {str(k): float(v) for k, v in dict(raw["tier_abilities"]).items()}
-        if not tiers or not all(math.isfinite(v) for v in tiers.values()):
-            raise ValueError("tier_abilities must be a non-empty mapping of finite numbers")
-        encoders: dict[str, EncoderSpec] = {}
+        irt = dict(raw["irt"])
+        abilities = {str(k): float(v) for k, v in dict(irt["model_abilities"]).items()}
+        if not abilities or not all(math.isfinite(v) for v in abilities.values()):
+            raise ValueError("irt.model_abilities must be a non-empty mapping of finite numbers")
+        encoders: dict[str, Encoder] = {}
         for name, spec in dict(raw["encoders"]).items():
-            encoders[str(name)] = EncoderSpec(
+            encoders[str(name)] = Encoder(
                 name=str(name),
                 graph=str(spec["graph"]),
                 tokenizer=str(spec["tokenizer"]),
@@ -133,29 +149,37 @@ class Manifest:
             )
         if not encoders:
             raise ValueError("no encoders")
-        skills = dict(raw["skills"])
-        dims = int(skills["dims"])
-        if dims < 1:
-            raise ValueError(f"skills.dims must be >= 1 (got {dims})")
-        tier_skills = {
-            str(k): tuple(float(x) for x in v) for k, v in dict(skills["tier_profiles"]).items()
-        }
-        if set(tier_skills) != set(tiers):
-            raise ValueError("skills.tier_profiles must name exactly the tiers of tier_abilities")
-        for tier, vec in tier_skills.items():
-            if len(vec) != dims or not all(math.isfinite(x) for x in vec):
-                raise ValueError(f"skills.tier_profiles.{tier}: need {dims} finite numbers")
+        dims, profiles = _skill_profiles(raw.get("skills"))
         return cls(
             schema_version=version,
             router_version=str(raw["router_version"]),
-            tier_abilities=MappingProxyType(tiers),
-            irt_scale=float(raw["irt"]["scale"]),
+            irt_scale=float(irt["scale"]),
+            model_abilities=MappingProxyType(abilities),
             skill_dims=dims,
-            tier_skills=MappingProxyType(tier_skills),
+            model_profiles=MappingProxyType(profiles),
             encoders=MappingProxyType(encoders),
             output_tokens_median=float(raw["output_length"]["median_tokens"]),
             raw=MappingProxyType(raw),
         )
+
+
+def _skill_profiles(block: Any) -> tuple[int, dict[str, tuple[float, ...]]]:
+    """(dims, model → profile) of the ``skills`` block; absent or 0 dims: no skill term."""
+    if block is None:
+        return 0, {}
+    block = dict(block)
+    dims = int(block["dims"])
+    if dims < 0:
+        raise ValueError(f"skills.dims must be >= 0 (got {dims})")
+    if dims == 0:
+        return 0, {}
+    profiles = {
+        str(k): tuple(float(x) for x in v) for k, v in dict(block["model_profiles"]).items()
+    }
+    for model, vec in profiles.items():
+        if len(vec) != dims or not all(math.isfinite(x) for x in vec):
+            raise ValueError(f"skills.model_profiles.{model}: need {dims} finite numbers")
+    return dims, profiles
 
 
 def default_bundle_dir() -> Path:
@@ -200,7 +224,7 @@ def _tokenizer(path: Path) -> Tokenizer:
 
 
 class RouterModel:
-    """A loaded router bundle for one encoder (``transformer`` or ``fast``)."""
+    """A loaded router bundle for one of its manifest's encoders (default: the first)."""
 
     manifest: Manifest
     encoder: str
@@ -229,7 +253,7 @@ class RouterModel:
     def load(
         cls,
         bundle_dir: str | Path | None = None,
-        encoder: EncoderName = "transformer",
+        encoder: str | None = None,
         intra_op_threads: int = 1,
         solo_intra_op_threads: int | None = None,
     ) -> RouterModel:
@@ -237,6 +261,8 @@ class RouterModel:
         if not root.is_dir():
             raise ModelLoadError(f"{root}: bundle directory not found")
         manifest = Manifest.from_file(root / "manifest.json")
+        if encoder is None:
+            encoder = manifest.default_encoder
         if encoder not in manifest.encoders:
             raise ModelLoadError(
                 f"{root / 'manifest.json'}: encoder {encoder!r} not in bundle "

@@ -32,19 +32,14 @@ from tierwise.cost_tables.estimate_types import (
     Efficiency,
     HardwareEstimate,
 )
+from tierwise.cost_tables.moe import experts_touched
+from tierwise.cost_tables.naive import napkin
 
 # Guards against typos, not physics: larger values are almost certainly mistakes.
 MAX_GPUS_PER_INSTANCE = 72  # one GB200 NVL72 rack is the largest NVLink domain sold
 MAX_SEQUENCE_TOKENS = 10_000_000
 MAX_FIXED_CONCURRENCY = 100_000
 SECONDS_PER_HOUR = 3600.0
-
-
-def experts_touched(experts: int, top_k: int, batch: float) -> float:
-    """Expected distinct experts a layer loads at batch ``batch`` with uniform routing."""
-    if experts == 0:
-        return 0.0
-    return float(experts * (1.0 - (1.0 - top_k / experts) ** batch))
 
 
 def _check_int(field: str, value: object, low: int, high: int) -> int:
@@ -308,9 +303,6 @@ def estimate(
     eff = efficiency if efficiency is not None else DEFAULT_EFFICIENCY
     _check_efficiency(eff)
     if mode == "naive":
-        # Imported here: the napkin is a teaching aid, not on any hot path.
-        from tierwise.cost_tables.naive import napkin
-
         return napkin(model, gpu, n, prec, in_len, out_len, concurrency, price, eff)
     if mode != "roofline":
         raise UnknownIdError("mode", str(mode), ("roofline", "naive"))

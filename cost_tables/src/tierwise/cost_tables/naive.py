@@ -15,7 +15,7 @@ from typing import Literal
 from tierwise.cost_tables.catalog import WEIGHT_BYTES, Gpu, Model, Precision
 from tierwise.cost_tables.errors import InvalidInputError
 from tierwise.cost_tables.estimate_types import Efficiency, HardwareEstimate
-from tierwise.cost_tables.hardware import experts_touched
+from tierwise.cost_tables.moe import experts_touched
 
 NAPKIN_CLUSTER_GPUS = 72  # the napkin prices a 72-GPU cluster (9 instances of 8)
 NAPKIN_BYTES_PER_PARAM = 2.0  # "FP16": the napkin uses 2 bytes whatever it is told

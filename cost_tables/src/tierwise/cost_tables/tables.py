@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,7 @@ from tierwise.cost_tables._toml import Section, packaged_data_path, read_toml
 from tierwise.cost_tables.errors import CostTableError, TableFileError, UnknownIdError
 from tierwise.cost_tables.estimate_types import Efficiency, HardwareEstimate
 from tierwise.cost_tables.hardware import estimate
+from tierwise.cost_tables.placement import AbilityGap, TierPlacement, parse_gaps, parse_placement
 
 # Upper bounds that catch unit mistakes ($/token typed as $/M, percent typed as fraction).
 MAX_USD_PER_MTOK = 10_000.0
@@ -49,6 +51,9 @@ class TierPricing:
     min_cacheable_tokens: int
     provenance: Provenance
     derivation: HardwareEstimate | None
+    # Where the tier sits on the router's ability scale (the default policy is built from
+    # it); None: only a policy file can place the tier.
+    placement: TierPlacement | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,10 @@ def _derive(sec: Section) -> HardwareEstimate:
         raise TableFileError(sec.path, sec.key, str(exc)) from exc
 
 
+def _placement(sec: Section | None, gaps: Mapping[str, AbilityGap]) -> TierPlacement | None:
+    return None if sec is None else parse_placement(sec, gaps)
+
+
 def _provenance(sec: Section) -> Provenance:
     prov = Provenance(
         source=sec.string("source"), as_of=sec.string("as_of"), note=sec.opt_string("note", "")
@@ -126,7 +135,7 @@ def _provenance(sec: Section) -> Provenance:
     return prov
 
 
-def _tier(tier_id: str, sec: Section) -> TierPricing:
+def _tier(tier_id: str, sec: Section, gaps: Mapping[str, AbilityGap]) -> TierPricing:
     kind_raw = sec.string("kind", choices=("api", "self-hosted"))
     kind: Literal["api", "self-hosted"] = "api" if kind_raw == "api" else "self-hosted"
     derivation: HardwareEstimate | None = None
@@ -178,6 +187,7 @@ def _tier(tier_id: str, sec: Section) -> TierPricing:
         ),
         provenance=_provenance(sec.table("provenance")),
         derivation=derivation,
+        placement=_placement(sec.opt_table("ability"), gaps),
     )
     sec.finish()
     return tier
@@ -192,6 +202,7 @@ def load_tier_table(path: str | Path | None = None) -> TierTable:
     shown, data = read_toml(source)
     root = Section(shown, "", data)
     version = root.string("version")
-    tiers = tuple(_tier(tier_id, sec) for tier_id, sec in root.table("tiers").subtables())
+    gaps = parse_gaps(root.opt_table("ability_gaps"))
+    tiers = tuple(_tier(tier_id, sec, gaps) for tier_id, sec in root.table("tiers").subtables())
     root.finish()
     return TierTable(version=version, source_path=shown, tiers=tiers)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
-
-Encoder = Literal["transformer", "fast"]
+from typing import Final
 
 DEFAULT_ADDRESS: Final = "127.0.0.1:50051"
 # ONNX calls release the GIL and intra-op threads are pinned to 1, so a few more workers than
@@ -19,7 +17,8 @@ DEFAULT_MAX_CONCURRENT_RPCS: Final = 64
 DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
 DEFAULT_GRACE_S: Final = 5.0
 DEFAULT_MAX_BATCH_REQUESTS: Final = 1024
-DEFAULT_ENCODER: Final[Encoder] = "transformer"
+# The shipped bundle's first encoder; any encoder its manifest lists can be chosen.
+DEFAULT_ENCODER: Final = "transformer"
 # Recent decisions kept for repeated requests (same text and options, same policy). An
 # entry takes ≈1.5 KB whatever the query length (the key holds a digest of the text), so
 # ≈6 MB when full. 0 turns the cache off.
@@ -27,6 +26,7 @@ DEFAULT_DECISION_CACHE_ENTRIES: Final = 4096
 # Intra-op threads for a model call that starts while no other call runs (RouterModel's solo
 # session): MiniLM int8 on 2 cores answers a lone request in 3.7 instead of 4.6 ms (p50); the
 # static-table graph is too small to gain from threads. Concurrent calls keep one thread each.
+# Encoders not named here get 1.
 DEFAULT_SOLO_INTRA_OP_THREADS: Final[dict[str, int]] = {"transformer": 2, "fast": 1}
 
 
@@ -54,7 +54,8 @@ class ServerSettings:
     tiers_file: Path | None = None
     policy_file: Path | None = None
     model_dir: Path | None = None
-    encoder: Encoder = DEFAULT_ENCODER
+    # A name from the model manifest's `encoders` (checked when the model loads).
+    encoder: str = DEFAULT_ENCODER
     enable_reflection: bool = True
     enable_health: bool = True
     # Off by default: only a hash and the length of queries are logged.
@@ -78,12 +79,13 @@ class ServerSettings:
             raise ValueError("solo_intra_op_threads: must be >= 1 (1 turns the solo session off)")
         if self.grace_s < 0:
             raise ValueError("grace_s: must be >= 0")
-        if self.encoder not in ("transformer", "fast"):
-            raise ValueError(f"encoder: must be 'transformer' or 'fast' (got {self.encoder!r})")
+        if not self.encoder.strip():
+            raise ValueError("encoder: must name an encoder of the model bundle")
 
     @property
     def solo_threads(self) -> int:
         """Threads for a lone model call (1: no solo session)."""
         if self.solo_intra_op_threads is not None:
             return self.solo_intra_op_threads
-        return max(1, min(DEFAULT_SOLO_INTRA_OP_THREADS[self.encoder], os.cpu_count() or 1))
+        wanted = DEFAULT_SOLO_INTRA_OP_THREADS.get(self.encoder, 1)
+        return max(1, min(wanted, os.cpu_count() or 1))

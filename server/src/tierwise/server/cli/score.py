@@ -14,7 +14,13 @@ from tierwise.server.cli.common import Progress, existing_file
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--encoder", choices=["transformer", "fast"], default="transformer")
+    from tierwise.server.config import DEFAULT_ENCODER
+
+    parser.add_argument(
+        "--encoder",
+        default=DEFAULT_ENCODER,
+        help="an encoder the bundle's manifest.json lists (default %(default)s)",
+    )
     parser.add_argument("--model-dir", type=Path, help="router model bundle directory")
     parser.add_argument("--tiers-file", type=existing_file, help="cost table TOML")
     parser.add_argument("--policy-file", type=existing_file, help="routing policy TOML")
@@ -49,8 +55,7 @@ def load_local_router(args: argparse.Namespace) -> Any:
 def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
     """One input object → one output object (ValueError names what is wrong)."""
     from tierwise.server.errors import InvalidRequestError
-    from tierwise.server.rpc import route_messages
-    from tierwise.v1 import router_pb2
+    from tierwise.server.routing.router import RouteInput
 
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
@@ -59,7 +64,7 @@ def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
         raise ValueError("`query` must be a string")
     record_id = record.get("id", line_number)
     try:
-        item = route_messages.route_input(router_pb2.RouteRequest(query=query), router.table.ids())
+        item = RouteInput.create(query=query, known_tiers=router.table.ids())
     except InvalidRequestError as error:
         raise ValueError(str(error)) from error
     decision = router.route(item)

@@ -22,9 +22,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--encoder",
-        choices=["transformer", "fast"],
         default=env_default("ENCODER", config.DEFAULT_ENCODER),
-        help="router encoder (env TIERWISE_ENCODER; default %(default)s)",
+        help="router encoder, one the bundle's manifest.json lists "
+        "(env TIERWISE_ENCODER; default %(default)s)",
     )
     parser.add_argument("--tiers-file", type=existing_file, help="cost table TOML")
     parser.add_argument("--policy-file", type=existing_file, help="routing policy TOML")

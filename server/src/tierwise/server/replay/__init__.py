@@ -9,6 +9,7 @@ target to get the cost–quality frontier, picks an operating point on a tuning 
 measures it on a validation part, then writes a policy the server reloads and a report.
 """
 
-from tierwise.server.replay.run import ReplayOptions, ReplayResult, run_replay
+from tierwise.server.replay.results import ReplayResult
+from tierwise.server.replay.run import ReplayOptions, run_replay
 
 __all__ = ["ReplayOptions", "ReplayResult", "run_replay"]

@@ -1,9 +1,10 @@
 """Re-fit the policy's parameters (tier abilities, discrimination, tier skill vectors) and,
 optionally, a linear difficulty head on the user's labelled queries.
 
-P(tier t solves query i) = sigmoid(a · (θ_t − b_i) + s_i · u_t), s_i the query's skill profile
-(a model output) and u_t the tier's skill vector; graded outcomes are fractional targets of the
-Bernoulli log-likelihood. ``offset`` arguments carry s_i · u_t ([n, T]) where u is held fixed.
+P(tier t solves query i) = σ(a · (θ_t − b_i) + s_i · u_t) (tierwise.classifier.success), s_i the
+query's skill profile (a model output) and u_t the tier's skill vector; graded outcomes are
+fractional targets of the Bernoulli log-likelihood. ``offset`` arguments carry s_i · u_t
+([n, T]) where u is held fixed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Final
 
 import numpy as np
 
+from tierwise.classifier import success
 from tierwise.server.routing.policy import DISCRIMINATION_RANGE, SKILL_LIMIT
 
 # Weak Gaussian priors toward the current policy: a tier's ability moves freely with a few
@@ -33,23 +35,21 @@ HEAD_MIN_GAIN_NATS: Final = 1e-3
 
 
 def _logits(b: np.ndarray, theta: np.ndarray, a: float, offset: np.ndarray | None) -> np.ndarray:
-    z = a * (theta[None, :] - b[:, None])
-    return np.asarray(z if offset is None else z + offset)
+    """[n, T] logits of every query against every tier."""
+    return success.success_logit(theta[None, :], b[:, None], a, 0.0 if offset is None else offset)
 
 
 def log_loss(
     b: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float, offset: np.ndarray | None = None
 ) -> float:
     """Mean Bernoulli log-loss per outcome (fractional targets allowed)."""
-    z = _logits(b, theta, a, offset)
-    return float(np.mean(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)))
+    return float(np.mean(success.log_loss(_logits(b, theta, a, offset), y)))
 
 
 def brier(
     b: np.ndarray, y: np.ndarray, theta: np.ndarray, a: float, offset: np.ndarray | None = None
 ) -> float:
-    z = np.clip(_logits(b, theta, a, offset), -60, 60)
-    p = 1.0 / (1.0 + np.exp(-z))
+    p = success.p_success(_logits(b, theta, a, offset))
     return float(np.mean((p - y) ** 2))
 
 
@@ -111,11 +111,10 @@ def fit_abilities(
 
     def logits(vec: np.ndarray) -> np.ndarray:
         theta, u, log_a = _unpack(vec, n_tiers, k)
-        return _logits(b, theta, float(np.exp(log_a)), s_fit @ u.T + offset)
+        return _logits(b, theta, float(np.exp(log_a)), success.skill_term(s_fit, u) + offset)
 
     def objective(vec: np.ndarray) -> float:
-        z = logits(vec)
-        nll = float(np.sum(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z)))
+        nll = float(np.sum(success.log_loss(logits(vec), y)))
         return nll + float(np.sum(((vec - prior)[free] / sd[free]) ** 2)) / 2
 
     vec = prior.copy()
@@ -124,8 +123,7 @@ def fit_abilities(
     for _ in range(max_iter):
         theta, u, log_a = _unpack(vec, n_tiers, k)
         a = float(np.exp(log_a))
-        z = logits(vec)
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+        p = success.p_success(logits(vec))
         r, w = (p - y).reshape(-1), (p * (1.0 - p)).reshape(-1)
         # Jacobian of z (flattened [n * T]) with respect to (θ, u, log a).
         jac = np.zeros((n * n_tiers, len(vec)))
@@ -135,7 +133,7 @@ def fit_abilities(
         if k:
             for t in range(n_tiers):
                 jac[rows[tier_of_row == t], n_tiers + t * k : n_tiers + (t + 1) * k] = s_fit
-        jac[:, -1] = (a * (theta[None, :] - b[:, None])).reshape(-1)
+        jac[:, -1] = _logits(b, theta, a, None).reshape(-1)  # ∂z/∂log a = a (θ − b)
         precision = np.where(free, 1.0 / sd**2, 0.0)
         grad = jac.T @ r + (vec - prior) * precision
         hess = jac.T @ (jac * w[:, None]) + np.diag(precision)
@@ -231,8 +229,7 @@ def query_difficulties(
     b = prior.astype(np.float64).copy()
     precision = 1.0 / PRIOR_SD_QUERY_DIFFICULTY**2
     for _ in range(iterations):
-        z = _logits(b, theta, a, offset)
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+        p = success.p_success(_logits(b, theta, a, offset))
         grad = -a * np.sum(p - y, axis=1) + (b - prior) * precision
         hess = a * a * np.sum(p * (1.0 - p), axis=1) + precision
         step = np.clip(grad / hess, -2.0, 2.0)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-if TYPE_CHECKING:
-    from tierwise.server.replay.run import PartResult, ReplayResult
-    from tierwise.server.replay.sweep import Interval
+from tierwise.server.replay.results import PartResult, ReplayResult
+from tierwise.server.replay.sweep import Interval
 
 # Rows of the frontier table in the report (the full sweep is in the plot).
 MAX_FRONTIER_ROWS: Final = 25

@@ -15,14 +15,15 @@ from typing import Final
 import numpy as np
 
 from tierwise.server.cli.common import Progress
-from tierwise.server.replay import escalation, fit, sweep
+from tierwise.server.replay import escalation, fit, report, sweep
 from tierwise.server.replay.dataset import (
     MIN_USABLE_LINES,
     InputIssues,
     parse_tier_map,
     read_labelled,
 )
-from tierwise.server.replay.policy_file import render_policy
+from tierwise.server.replay.policy_file import replay_policy_text
+from tierwise.server.replay.results import HeadResult, PartResult, ReplayResult
 from tierwise.server.replay.scoring import ScoredSet, score_queries
 from tierwise.server.replay.sweep import Interval, Point
 from tierwise.server.routing.policy import (
@@ -68,84 +69,6 @@ class ReplayOptions:
             raise ValueError(f"--bootstrap must be >= 100 (got {self.bootstrap_resamples})")
         if not 0.5 <= self.confidence < 1.0:
             raise ValueError(f"confidence must be in [0.5, 1) (got {self.confidence})")
-
-
-@dataclass(frozen=True)
-class HeadResult:
-    """The --fit-head comparison on the validation part (log-loss and Brier per outcome)."""
-
-    ridge_lambda: float
-    cv_log_loss: float
-    shipped_log_loss: float
-    shipped_brier: float
-    refitted_log_loss: float
-    refitted_brier: float
-    adopted: bool
-
-
-@dataclass(frozen=True)
-class PartResult:
-    """One part (tuning or validation) measured at the chosen quality target."""
-
-    size: int
-    quality: Interval
-    cost_usd: Interval  # mean per query
-    saving: Interval  # 1 − cost / cost of the best single tier (same queries)
-    quality_ratio: Interval  # quality / quality of the best single tier
-    mix: Mapping[str, float]  # share of queries per tier
-    escalation_rate: float
-    singles: Mapping[str, Point]
-    oracle: Point
-    random_quality: float  # random mix of cheapest and priciest tier at the same cost
-    current_policy: Point  # the policy replay started from, at its own target
-    points: tuple[Point, ...]  # one per swept target
-    frontier: tuple[int, ...]  # indices into points/targets, cheapest first
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    input_path: Path
-    out_dir: Path
-    policy_path: Path
-    report_path: Path
-    decisions_path: Path
-    plot_path: Path | None  # None when matplotlib is not installed
-    policy_version: str
-    base_policy_version: str
-    router_version: str
-    table_version: str
-    encoder: str
-    tiers: tuple[str, ...]
-    lines_read: int
-    usable_lines: int
-    skipped_lines: int
-    issues: tuple[str, ...]
-    quality_target: float  # of the best single tier
-    targets: tuple[float, ...]  # swept P(success) targets
-    chosen_target: float  # the policy's quality_target
-    target_interval: Interval  # bootstrap of the whole selection on the tuning part
-    feasible: bool
-    best_single_tier: str
-    abilities_before: Mapping[str, float]
-    abilities_after: Mapping[str, float]
-    discrimination_before: float
-    discrimination_after: float
-    discrimination_refitted: bool
-    skills_refitted: bool  # tier skill vectors re-fitted (else carried over)
-    cv_log_loss: Mapping[str, float]  # 5-fold CV log-loss of each parameter set tried
-    tier_counts: Mapping[str, tuple[int, int]]  # tuning part: (successes, failures)
-    head: HeadResult | None
-    tune: PartResult
-    validation: PartResult
-    # Each escalation rule on the validation part, and the best mix of two adjacent tiers at
-    # the policy's validation cost (what a user gets without a router).
-    rule_effects: tuple[escalation.RuleEffect, ...]
-    escalation_rate: float  # validation queries the written policy escalates
-    adjacent_mix_quality: float
-    bimodality: float
-    warnings: tuple[str, ...]
-    scoring_s: float
-    analysis_s: float
 
 
 def _skill_matrix(policy: Policy, tiers: tuple[str, ...], dims: int) -> np.ndarray:
@@ -306,8 +229,6 @@ def run_replay(
 ) -> ReplayResult:
     """Run a replay end to end and write policy.toml, report.md, frontier.png and
     decisions.jsonl into ``options.out_dir``. ValueError: unusable input."""
-    from tierwise.server.replay import report
-
     started = time.perf_counter()
     known = router.table.ids()
     tiers = _tiers(options.tiers, known)
@@ -477,13 +398,8 @@ def run_replay(
     # 4. The policy file, read back exactly as the server will read it.
     options.out_dir.mkdir(parents=True, exist_ok=True)
     policy_path = options.out_dir / "policy.toml"
-    text = render_policy(
-        rules_policy,
-        quality_target=chosen_target,
-        discrimination=fitted.discrimination,
-        abilities=abilities,
-        skills=skills,
-        head=head,
+    text = replay_policy_text(
+        dataclasses.replace(rules_policy, quality_target=chosen_target),
         description=(
             f"tierwise replay of {options.input_path.name}: {len(tune)} tuning queries, "
             f"{len(validation)} validation; keeps {options.quality_target:g} of the best "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,8 +14,6 @@ from tierwise.server.errors import InvalidRequestError
 from tierwise.server.replay.dataset import LabelledQuery
 from tierwise.server.routing.policy import Policy
 from tierwise.server.routing.router import Prediction, RouteInput, Router
-from tierwise.server.rpc import route_messages
-from tierwise.v1 import router_pb2
 
 
 class _Rows:
@@ -104,19 +103,14 @@ def score_queries(
     embeddings: _Rows | None = None
     skills = _Rows(router.model.manifest.skill_dims, np.float64)
     for item in items:
-        request = router_pb2.RouteRequest(query=item.query)
-        if item.input_tokens is not None:
-            request.input_tokens = item.input_tokens
         try:
-            route_in = route_messages.route_input(request, router.table.ids())
+            checked = RouteInput.create(
+                query=item.query, input_tokens=item.input_tokens, known_tiers=router.table.ids()
+            )
         except InvalidRequestError as error:  # parse_record already checks the same things
             raise ValueError(f"line {item.line}: {error}") from error
-        route_in = RouteInput(
-            text=route_in.text,
-            prompt_chars=route_in.prompt_chars,
-            input_tokens=route_in.input_tokens,
-            allowed_tiers=allowed,
-        )
+        # The replayed tiers are the table's (checked by the dataset), not the request's.
+        route_in = dataclasses.replace(checked, allowed_tiers=allowed)
         outputs = router.model.predict([route_in.text])
         prediction = Prediction.rows(outputs)[0]
         decision = router.decide(route_in, prediction, policy)

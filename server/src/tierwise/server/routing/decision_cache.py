@@ -10,6 +10,7 @@ an entry at ≈1.5 KB whatever the query length.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import threading
@@ -29,22 +30,27 @@ def _signed(value: float | None) -> Hashable:
     return None if value is None else (value, math.copysign(1.0, value))
 
 
+# Every field of RouteInput, in order: a field added there is part of the key without an
+# edit here (a hand-written list would give stale hits for a forgotten one).
+_FIELDS: Final = tuple(f.name for f in dataclasses.fields(RouteInput))
+
+
+def _part(name: str, value: object) -> Hashable:
+    if name == "text":
+        assert isinstance(value, str)
+        return hashlib.blake2b(
+            value.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES
+        ).digest()
+    if isinstance(value, float):
+        return _signed(value)
+    assert isinstance(value, Hashable), f"RouteInput.{name} must be hashable to be cached"
+    return value
+
+
 def cache_key(item: RouteInput) -> Hashable:
-    """Everything a decision depends on besides model, table and policy."""
-    digest = hashlib.blake2b(
-        item.text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES
-    ).digest()
-    return (
-        digest,
-        item.prompt_chars,
-        item.input_tokens,
-        item.output_tokens,
-        _signed(item.quality_target),
-        item.allowed_tiers,
-        _signed(item.max_cost_usd),
-        item.cache_read_tokens,
-        item.batch,
-    )
+    """Everything a decision depends on besides model, table and policy: every field of the
+    request (the text as a digest)."""
+    return tuple(_part(name, getattr(item, name)) for name in _FIELDS)
 
 
 class DecisionCache:

@@ -6,16 +6,19 @@ A policy is a TOML document, validated in full before it can replace the active 
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from tierwise.classifier import success
 from tierwise.server.errors import PolicyError
 
 DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
@@ -74,7 +77,9 @@ class Policy:
     # own similarity scale).
     min_centroid_similarity: float | None
     escalate_truncated: bool
-    source_text: str
+    # The document it was parsed from (what GetPolicy returns); not part of the policy's
+    # value: two documents that parse to the same numbers are the same policy.
+    source_text: str = field(compare=False)
     # Escalate one tier when the query is far from the training distribution. Like every
     # escalation rule, kept on by default only where replay measured that it pays.
     escalate_out_of_distribution: bool = True
@@ -83,10 +88,10 @@ class Policy:
     def p_success(self, tier_id: str, difficulty: float, skills: Sequence[float] = ()) -> float:
         """P(tier solves the query); ``skills`` is the query's skill profile (model output)."""
         tier = self.tiers[tier_id]
-        logit = self.discrimination * (tier.ability - difficulty)
-        if tier.skills and len(skills):
-            logit += math.fsum(u * s for u, s in zip(tier.skills, skills, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+        offset = success.skill_term(tuple(skills), tier.skills)
+        return success.p_success(
+            success.success_logit(tier.ability, difficulty, self.discrimination, offset)
+        )
 
     def check_skills(self, skill_dims: int) -> None:
         """A tier's skill vector must match the model's skill profile, element for element."""
@@ -228,8 +233,9 @@ def _head(source: str, table: Any) -> LinearHead | None:
         raise PolicyError(source, "head", "must be a table")
     _unknown_keys(source, "head.", table, _HEAD_KEYS)
     encoder = table.get("encoder")
-    if encoder not in ("transformer", "fast"):
-        raise PolicyError(source, "head.encoder", "must be 'transformer' or 'fast'")
+    if not isinstance(encoder, str) or not encoder.strip():
+        # Which encoders exist is the model's business: PolicyHolder.check_head compares.
+        raise PolicyError(source, "head.encoder", "must name an encoder of the model")
     weights = table.get("weights")
     if not isinstance(weights, list) or not weights:
         raise PolicyError(source, "head.weights", "must be a non-empty array of numbers")
@@ -240,6 +246,69 @@ def _head(source: str, table: Any) -> LinearHead | None:
         ),
         bias=_number(source, "head.bias", table.get("bias"), -1e6, 1e6),
     )
+
+
+_BARE_KEY: Final = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(name: str) -> str:
+    if _BARE_KEY.match(name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_string(text: str) -> str:
+    # JSON's escapes (\\, \", \n, \uXXXX) are TOML basic-string escapes too; TOML also
+    # forbids a raw DEL.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def render_policy(
+    policy: Policy, *, description: str = "", head_note: str = "", comment: str = ""
+) -> str:
+    """The TOML document of ``policy``: ``parse_policy(render_policy(p)) == p``.
+
+    Floats are written with repr, so the file reads back to exactly the same numbers. The
+    version is the first line after ``comment`` (each of its lines becomes a ``#`` line);
+    ``description`` and ``head_note`` are annotations the parser accepts and drops.
+    """
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    lines.append(f"version = {_toml_string(policy.version)}")
+    if description:
+        lines.append(f"description = {_toml_string(description)}")
+    lines += [
+        f"quality_target = {float(policy.quality_target)!r}",
+        f"discrimination = {float(policy.discrimination)!r}",
+        "",
+    ]
+    for tier_id, tier in policy.tiers.items():
+        lines.append(f"[tiers.{_toml_key(tier_id)}]")
+        lines.append(f"ability = {float(tier.ability)!r}")
+        if tier.skills:
+            lines.append(f"skills = [{', '.join(repr(float(x)) for x in tier.skills)}]")
+        if tier.output_tokens_multiplier != 1.0:
+            lines.append(f"output_tokens_multiplier = {float(tier.output_tokens_multiplier)!r}")
+        lines.append("")
+    lines.append("[ood]")
+    if policy.min_centroid_similarity is not None:
+        lines.append(f"min_centroid_similarity = {float(policy.min_centroid_similarity)!r}")
+    lines.append(f"escalate_truncated = {_toml_bool(policy.escalate_truncated)}")
+    ood_rule = _toml_bool(policy.escalate_out_of_distribution)
+    lines.append(f"escalate_out_of_distribution = {ood_rule}")
+    lines.append("")
+    if policy.head is not None:
+        lines.append("[head]")
+        lines.append(f"encoder = {_toml_string(policy.head.encoder)}")
+        if head_note:
+            lines.append(f"note = {_toml_string(head_note)}")
+        lines.append(f"bias = {float(policy.head.bias)!r}")
+        lines.append(f"weights = [{', '.join(repr(float(w)) for w in policy.head.weights)}]")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -268,8 +337,11 @@ class PolicyHolder:
         encoder: str,
         embedding_dim: int,
         skill_dims: int,
+        default: Policy | None = None,
     ) -> None:
         self._tier_ids = tuple(tier_ids)
+        # What a reload without a policy file returns to (None: the packaged policy file).
+        self._default = default
         self._encoder = encoder
         self._embedding_dim = embedding_dim
         self._skill_dims = skill_dims
@@ -298,4 +370,6 @@ class PolicyHolder:
         return previous
 
     def reload_from_file(self) -> Policy:
+        if self._path is None and self._default is not None:
+            return self.replace(self._default)
         return self.replace(load_policy(self._path))

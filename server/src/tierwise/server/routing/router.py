@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final
@@ -16,7 +16,10 @@ from tierwise.classifier.prompt_view import text_view
 from tierwise.classifier.runtime import RouterModel, RouterOutputs
 from tierwise.cost_tables.quote import RequestUsage, quote_request
 from tierwise.cost_tables.tables import TierTable
+from tierwise.server.errors import InvalidRequestError
+from tierwise.server.routing import route_input
 from tierwise.server.routing.policy import Policy, PolicyHolder
+from tierwise.server.routing.route_input import ChatMessage
 
 # Predicted output lengths are clipped to a plausible range before quoting.
 MIN_OUTPUT_TOKENS: Final = 1
@@ -43,6 +46,46 @@ class RouteInput:
     max_cost_usd: float | None = None
     cache_read_tokens: int = 0
     batch: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        known_tiers: Collection[str],
+        query: str | None = None,
+        chat: Sequence[ChatMessage] | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        quality_target: float | None = None,
+        allowed_tiers: Iterable[str] = (),
+        max_cost_usd: float | None = None,
+        cache_read_tokens: int = 0,
+        batch: bool = False,
+    ) -> RouteInput:
+        """A validated input from a query or a chat (exactly one); InvalidRequestError names
+        the field at fault (checked in this order, the first fault wins)."""
+        text, prompt_chars = route_input.prompt_of(query, chat)
+        allowed = route_input.tiers_of(allowed_tiers, known_tiers)
+        target = route_input.probability("quality_target", quality_target)
+        max_cost = route_input.usd("max_cost_usd", max_cost_usd)
+        given_input = route_input.tokens("input_tokens", input_tokens)
+        if not 0 <= cache_read_tokens <= route_input.MAX_TOKENS_FIELD:
+            raise InvalidRequestError(
+                "cache_read_tokens", f"must be >= 0 (got {cache_read_tokens})"
+            )
+        if given_input is not None and cache_read_tokens > given_input:
+            raise InvalidRequestError("cache_read_tokens", "must not exceed input_tokens")
+        return cls(
+            text=text,
+            prompt_chars=prompt_chars,
+            input_tokens=given_input,
+            output_tokens=route_input.tokens("output_tokens", output_tokens),
+            quality_target=target,
+            allowed_tiers=allowed,
+            max_cost_usd=max_cost,
+            cache_read_tokens=cache_read_tokens,
+            batch=batch,
+        )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from tierwise.cost_tables.tables import TierTable, load_tier_table
 from tierwise.server.config import ServerSettings
 from tierwise.server.errors import PolicyError, StartupError
 from tierwise.server.metrics import Metrics
+from tierwise.server.routing.default_policy import default_policy
 from tierwise.server.routing.policy import PolicyHolder, load_policy
 from tierwise.server.routing.router import Router
 from tierwise.server.rpc.admin_service import AdminService, reload_policy
@@ -74,14 +75,22 @@ def load_components(settings: ServerSettings) -> Components:
         )
     except ModelLoadError as error:
         raise StartupError(f"router model: {error}") from error
+    default = None
+    if settings.policy_file is None:
+        # No policy file: the tier table places its tiers on this model's ability scale.
+        try:
+            default = default_policy(model.manifest, table)
+        except CostTableError as error:
+            raise StartupError(f"cost table: {error}") from error
     try:
         policies = PolicyHolder(
-            load_policy(settings.policy_file),
+            default or load_policy(settings.policy_file),
             table.ids(),
             settings.policy_file,
             encoder=model.encoder,
             embedding_dim=model.spec.embedding_dim,
             skill_dims=model.manifest.skill_dims,
+            default=default,
         )
     except PolicyError as error:
         raise StartupError(str(error)) from error
