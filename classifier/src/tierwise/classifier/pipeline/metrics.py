@@ -66,7 +66,7 @@ def score_items(
     chosen = [texts[i] for i in index]
     outputs: dict[str, dict[str, np.ndarray]] = {}
     for name in encoder_names:
-        model = RouterModel.load(bundle_dir, name, intra_op_threads=2)  # type: ignore[arg-type]
+        model = RouterModel.load(bundle_dir, name, intra_op_threads=2)
         parts = [model.predict(chosen[s : s + 64]) for s in range(0, len(chosen), 64)]
         outputs[name] = {f: np.concatenate([getattr(p, f) for p in parts]) for f in SCORED_FIELDS}
     return Scores(index=index, outputs=outputs)

@@ -245,7 +245,7 @@ def _encoder_metrics(
             int(lvl): float(dd[lv == lvl].mean()) for lvl in sorted(set(lv.tolist()))
         }
     # everyday-prompt sanity set (hand labels easy=0 / hard=1)
-    model = RouterModel.load(bundle.directory, name, intra_op_threads=1)  # type: ignore[arg-type]
+    model = RouterModel.load(bundle.directory, name, intra_op_threads=1)
     sanity_b = model.predict([q for q, _ in SANITY_SET]).difficulty.astype(np.float64)
     label = np.array([lab for _, lab in SANITY_SET], dtype=np.float64)
     res["sanity"] = {
