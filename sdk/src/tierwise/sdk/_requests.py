@@ -22,6 +22,8 @@ class RouteOptions:
     batch: bool = False
     caller: str = ""
     feature: str = ""
+    # "classifier", "cascade" or "hybrid"; empty: the server policy's default.
+    strategy: str = ""
 
 
 Query = str | Sequence[Mapping[str, str]]
@@ -47,6 +49,8 @@ def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
                 request.chat.messages.add(
                     role=message.get("role", "user"), content=message["content"]
                 )
+        if options.strategy:
+            request.strategy = _STRATEGIES[options.strategy]
         if options.input_tokens is not None:
             request.input_tokens = options.input_tokens
         if options.output_tokens is not None:
@@ -55,9 +59,20 @@ def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
             request.quality_target = options.quality_target
         if options.max_cost_usd is not None:
             request.max_cost_usd = options.max_cost_usd
+    except KeyError as error:
+        raise InvalidArgumentError(
+            f"strategy: must be one of {', '.join(_STRATEGIES)} (got {options.strategy!r})"
+        ) from error
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"route request: {error}") from error
     return request
+
+
+_STRATEGIES = {
+    "classifier": router_pb2.ROUTING_STRATEGY_CLASSIFIER,
+    "cascade": router_pb2.ROUTING_STRATEGY_CASCADE,
+    "hybrid": router_pb2.ROUTING_STRATEGY_HYBRID,
+}
 
 
 # Requests per RouteBatch call: keeps each message far below the size limit.

@@ -5,6 +5,7 @@ Create it inside the running event loop (grpc.aio channels bind to the loop they
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ import grpc.aio
 
 from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
+from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
@@ -50,6 +52,7 @@ class AsyncTierwiseClient:
         self._router = router_pb2_grpc.RouterServiceStub(self._channel)
         self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
         self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._reporter: OutcomeReporter | None = None
 
     async def __aenter__(self) -> AsyncTierwiseClient:
         return self
@@ -58,7 +61,22 @@ class AsyncTierwiseClient:
         await self.close()
 
     async def close(self) -> None:
+        if self._reporter is not None:
+            # Off the loop: closing waits (bounded) for queued reports to go out.
+            await asyncio.to_thread(self._reporter.close)
         await self._channel.close(grace=None)
+
+    def outcome_reporter(self) -> OutcomeReporter:
+        """The background reporter cascades use (created on first use)."""
+        if self._reporter is None:
+            self._reporter = OutcomeReporter.for_settings(self.settings)
+        return self._reporter
+
+    async def cascade(self, query: Query, **kwargs: Any) -> Any:
+        """Run a cascade: see tierwise.sdk.cascade.cascade_async for the arguments."""
+        from tierwise.sdk.cascade import cascade_async
+
+        return await cascade_async(self, query, **kwargs)
 
     async def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
         try:

@@ -9,6 +9,7 @@ import grpc
 
 from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
+from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
@@ -48,6 +49,7 @@ class TierwiseClient:
         self._router = router_pb2_grpc.RouterServiceStub(self._channel)
         self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
         self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._reporter: OutcomeReporter | None = None
 
     def __enter__(self) -> TierwiseClient:
         return self
@@ -56,7 +58,21 @@ class TierwiseClient:
         self.close()
 
     def close(self) -> None:
+        if self._reporter is not None:
+            self._reporter.close()
         self._channel.close()
+
+    def outcome_reporter(self) -> OutcomeReporter:
+        """The background reporter cascades use (created on first use)."""
+        if self._reporter is None:
+            self._reporter = OutcomeReporter.for_settings(self.settings)
+        return self._reporter
+
+    def cascade(self, query: Query, **kwargs: Any) -> Any:
+        """Run a cascade: see tierwise.sdk.cascade.cascade for the arguments."""
+        from tierwise.sdk.cascade import cascade
+
+        return cascade(self, query, **kwargs)
 
     def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
         try:

@@ -20,6 +20,31 @@ class TierEstimate:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    """One tier of a cascade plan: accept its answer when the score is at least the threshold
+    (the last step accepts any answer)."""
+
+    tier: str
+    model: str
+    accept_threshold: float
+    p_reached: float
+    quoted_usd: float
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Tiers to try in order, with the plan's expected cost (failed attempts included),
+    quality and latency."""
+
+    strategy: str
+    steps: tuple[PlanStep, ...]
+    expected_cost_usd: float
+    expected_quality: float
+    expected_latency_ms: float
+
+
+@dataclass(frozen=True)
 class Decision:
     """A routing decision. `fail_open` is True when the service was unreachable and the
     caller's fail-open tier was used: such a decision carries no estimates."""
@@ -40,6 +65,11 @@ class Decision:
     policy_version: str
     encoder: str
     fail_open: bool = False
+    # Quote it when reporting the outcome; empty for fail-open decisions.
+    decision_id: str = ""
+    strategy: str = "classifier"
+    # Cascade and hybrid strategies only.
+    plan: Plan | None = None
 
     def estimate(self, tier: str) -> TierEstimate:
         """The estimate for one tier id (KeyError if the decision has none for it)."""
