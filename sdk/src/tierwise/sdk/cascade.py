@@ -159,7 +159,9 @@ class _Run:
         self, step: PlanStep, reply: Any, score: float | None, started: float, error: str
     ) -> bool:
         """Note one attempt; True when its answer is accepted."""
-        cost = step.quoted_usd
+        # A call that raised is counted free (an error is rarely billed); an answer costs the
+        # plan's quote unless the caller gave the real figure.
+        cost = 0.0 if error.startswith("call:") else step.quoted_usd
         answer = reply
         if isinstance(reply, TierReply):
             answer, cost = reply.value, float(reply.cost_usd)
@@ -183,7 +185,9 @@ class _Run:
 
     def result(self, stop_reason: str) -> CascadeResult[Any]:
         accepted = stop_reason == "accepted"
-        if self.best is None and self.last_error is not None:
+        # Every attempt raised: there is no answer to return, so the caller sees its own
+        # error. Stopped by the deadline or the budget, the result says so instead.
+        if stop_reason == "error" and self.last_error is not None:
             raise self.last_error
         score, answer, tier = self.best if self.best is not None else (None, None, None)
         return CascadeResult(
