@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from tierwise.server.routing.cascade_policy import render_cascade
 from tierwise.server.routing.policy import LinearHead, Policy
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -69,6 +70,7 @@ def render_policy(
         weights = ", ".join(repr(float(w)) for w in head.weights)
         lines.append(f"weights = [{weights}]")
         lines.append("")
+    lines.extend(render_cascade(base.cascade))
     body = "\n".join(lines)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:10]
     stamp = (today or datetime.now(UTC)).strftime("%Y%m%d")

@@ -8,6 +8,9 @@
     haiku = 0.72                      # accept haiku's answer when its score is at least this
     sonnet = 0.64
 
+and `hybrid_quality_target = 0.4`: a hybrid plan starts at the least capable allowed tier
+whose P(success) reaches it (unset: at the tier the classifier picks).
+
 Kept apart from policy.py so the cascade settings have one owner; policy.py only calls
 `parse_cascade`.
 """
@@ -29,7 +32,14 @@ DEFAULT_ACCEPT_THRESHOLD: Final = 0.5
 # A scorer of this AUC is what the plan's expected cost and quality assume until replay (or
 # the operator) says otherwise: the middle of the range published verifiers reach.
 DEFAULT_VERIFIER_AUC: Final = 0.8
-_KEYS: Final = {"default_strategy", "tiers", "thresholds", "verifier_auc", "note"}
+_KEYS: Final = {
+    "default_strategy",
+    "tiers",
+    "thresholds",
+    "verifier_auc",
+    "note",
+    "hybrid_quality_target",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class CascadeSettings:
     thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     verifier_auc: float = DEFAULT_VERIFIER_AUC
     note: str = ""
+    hybrid_quality_target: float | None = None
 
     def threshold(self, tier: str) -> float:
         return self.thresholds.get(tier, DEFAULT_ACCEPT_THRESHOLD)
@@ -85,12 +96,18 @@ def parse_cascade(source: str, table: Any, tier_ids: Sequence[str]) -> CascadeSe
     note = table.get("note", "")
     if not isinstance(note, str):
         raise PolicyError(source, "cascade.note", "must be a string")
+    hybrid_target = table.get("hybrid_quality_target")
     return CascadeSettings(
         default_strategy=strategy,
         tiers=tuple(tiers),
         thresholds=MappingProxyType(thresholds),
         verifier_auc=auc,
         note=note,
+        hybrid_quality_target=(
+            None
+            if hybrid_target is None
+            else _unit(source, "cascade.hybrid_quality_target", hybrid_target)
+        ),
     )
 
 
@@ -115,6 +132,8 @@ def render_cascade(settings: CascadeSettings) -> list[str]:
     if settings.tiers:
         lines.append(f"tiers = [{', '.join(_string(t) for t in settings.tiers)}]")
     lines.append(f"verifier_auc = {settings.verifier_auc!r}")
+    if settings.hybrid_quality_target is not None:
+        lines.append(f"hybrid_quality_target = {settings.hybrid_quality_target!r}")
     if settings.note:
         lines.append(f"note = {_string(settings.note)}")
     lines.append("")

@@ -50,6 +50,12 @@ def plan_tiers(
     usable = [by_tier[t] for t in order if t in by_tier and by_tier[t].allowed]
     if strategy == "hybrid":
         start = by_tier[decision.tier]
+        target = policy.cascade.hybrid_quality_target
+        if target is not None:
+            # Same rule replay tunes: the least capable allowed tier reaching the target.
+            capable = policy.by_ability(e.tier for e in decision.estimates if e.allowed)
+            reaching = [t for t in capable if by_tier[t].p_success >= target]
+            start = by_tier[reaching[0] if reaching else capable[-1]]
         ability = policy.tiers[start.tier].ability
         usable = [start] + [
             e for e in usable if e.tier != start.tier and policy.tiers[e.tier].ability > ability
