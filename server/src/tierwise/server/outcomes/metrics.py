@@ -94,8 +94,11 @@ class OutcomeMetrics:
     def observe_outcome(self, outcome: OutcomeRecord) -> None:
         caller, feature = self._callers(outcome.caller), self._features(outcome.feature)
         self.runs.labels(caller=caller, feature=feature).inc()
+        # Created even when not incremented: with every cascade escalating, the alert's
+        # ratio must read 0 accepted, not a missing series.
+        first_try = self.first_try.labels(caller=caller, feature=feature)
         if outcome.attempts and outcome.attempts[0].accepted:
-            self.first_try.labels(caller=caller, feature=feature).inc()
+            first_try.inc()
         last = len(outcome.attempts) - 1
         for index, attempt in enumerate(outcome.attempts):
             self.attempts.labels(tier=attempt.tier, caller=caller, feature=feature).inc()
