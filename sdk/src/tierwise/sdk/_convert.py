@@ -135,6 +135,13 @@ def monthly_cost(message: pricing_pb2.MonthlyCost) -> results.MonthlyCost:
         instances=message.instances if message.HasField("instances") else None,
         utilisation=message.utilisation if message.HasField("utilisation") else None,
         fixed_usd=message.fixed_usd if message.HasField("fixed_usd") else None,
+        failed_attempts_usd=(
+            message.failed_attempts_usd if message.HasField("failed_attempts_usd") else None
+        ),
+        attempts_per_call=(
+            message.attempts_per_call if message.HasField("attempts_per_call") else None
+        ),
+        reached_share=dict(message.reached_share),
     )
 
 
@@ -142,6 +149,7 @@ def workload_quote(message: pricing_pb2.QuoteWorkloadResponse) -> results.Worklo
     return results.WorkloadQuote(
         tiers=tuple(monthly_cost(m) for m in message.tiers),
         routed=monthly_cost(message.routed) if message.HasField("routed") else None,
+        cascade=monthly_cost(message.cascade) if message.HasField("cascade") else None,
         break_even=tuple(
             results.BreakEven(
                 api_tier=b.api_tier,

@@ -135,6 +135,8 @@ def workload(
     batch_share: float = 0.0,
     routed_mix: Mapping[str, float] | None = None,
     self_hosted_fixed_usd_per_month: float | None = None,
+    cascade: Sequence[tuple[str, float]] | None = None,
+    cascade_start_mix: Mapping[str, float] | None = None,
 ) -> pricing_pb2.QuoteWorkloadRequest:
     try:
         message = pricing_pb2.Workload(
@@ -147,6 +149,12 @@ def workload(
         )
         if self_hosted_fixed_usd_per_month is not None:
             message.self_hosted_fixed_usd_per_month = self_hosted_fixed_usd_per_month
+        if cascade is not None:
+            # (tier, escalation rate) in the order tried; start mix: hybrid's starting tiers.
+            message.cascade.SetInParent()
+            for tier, rate in cascade:
+                message.cascade.steps.add(tier=tier, escalation_rate=rate)
+            message.cascade.start_mix.update(dict(cascade_start_mix or {}))
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"workload: {error}") from error
     return pricing_pb2.QuoteWorkloadRequest(workload=message)

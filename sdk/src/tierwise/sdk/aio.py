@@ -6,7 +6,7 @@ Create it inside the running event loop (grpc.aio channels bind to the loop they
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -165,6 +165,8 @@ class AsyncTierwiseClient:
         batch_share: float = 0.0,
         routed_mix: Mapping[str, float] | None = None,
         self_hosted_fixed_usd_per_month: float | None = None,
+        cascade: Sequence[tuple[str, float]] | None = None,
+        cascade_start_mix: Mapping[str, float] | None = None,
         timeout_s: float | None = None,
     ) -> WorkloadQuote:
         """See TierwiseClient.quote_workload."""
@@ -176,6 +178,8 @@ class AsyncTierwiseClient:
             batch_share=batch_share,
             routed_mix=routed_mix,
             self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
+            cascade=cascade,
+            cascade_start_mix=cascade_start_mix,
         )
         response = await self._call(self._pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)

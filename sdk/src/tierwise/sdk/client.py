@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -162,6 +162,8 @@ class TierwiseClient:
         batch_share: float = 0.0,
         routed_mix: Mapping[str, float] | None = None,
         self_hosted_fixed_usd_per_month: float | None = None,
+        cascade: Sequence[tuple[str, float]] | None = None,
+        cascade_start_mix: Mapping[str, float] | None = None,
         timeout_s: float | None = None,
     ) -> WorkloadQuote:
         """Monthly cost of a workload per tier and for a routed mix, with break-even volumes."""
@@ -173,6 +175,8 @@ class TierwiseClient:
             batch_share=batch_share,
             routed_mix=routed_mix,
             self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
+            cascade=cascade,
+            cascade_start_mix=cascade_start_mix,
         )
         response = self._call(self._pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)

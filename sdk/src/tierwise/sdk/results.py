@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,11 @@ class MonthlyCost:
     instances: int | None
     utilisation: float | None
     fixed_usd: float | None
+    # Cascade/hybrid mix only: the part paid for rejected attempts, tier calls per call and
+    # the share of calls reaching each tier.
+    failed_attempts_usd: float | None = None
+    attempts_per_call: float | None = None
+    reached_share: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ class WorkloadQuote:
     routed: MonthlyCost | None
     break_even: tuple[BreakEven, ...]
     table_version: str
+    cascade: MonthlyCost | None = None
 
 
 @dataclass(frozen=True)
