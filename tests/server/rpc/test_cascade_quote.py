@@ -46,7 +46,7 @@ def test_hybrid_start_mix(client: TierwiseClient) -> None:
 def test_bad_cascade_mixes_are_invalid_argument(client: TierwiseClient) -> None:
     with pytest.raises(InvalidArgumentError, match=r"cascade.steps\[0\].escalation_rate"):
         _quote(client, cascade=[("haiku", 1.5), ("opus", 0.0)])
-    with pytest.raises(InvalidArgumentError, match="cascade.start_mix"):
+    with pytest.raises(InvalidArgumentError, match=r"cascade\.start_mix"):
         _quote(client, cascade=[("haiku", 0.5)], cascade_start_mix={"haiku": 0.5})
     with pytest.raises(InvalidArgumentError, match="gpt-9"):
         _quote(client, cascade=[("gpt-9", 0.5), ("opus", 0.0)])
