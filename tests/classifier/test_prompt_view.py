@@ -54,3 +54,10 @@ def test_chat_reads_the_last_turn_and_context_only_for_follow_ups() -> None:
     assert is_follow_up("why?") and is_follow_up("And now in Go?")
     assert not is_follow_up("What is the capital of France?")
     assert chat_view("Hello there, how are you?", []).truncated is False
+
+
+def test_huge_prompt_is_viewed_from_its_ends_only() -> None:
+    huge = "Summarise this log.\n\n" + ("line of log\n" * 200_000) + "\n\nWhat failed first?"
+    view = text_view(huge)
+    assert view.truncated and view.text.startswith("Summarise this log.")
+    assert view.text.endswith("What failed first?")

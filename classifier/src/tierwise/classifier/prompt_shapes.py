@@ -59,7 +59,7 @@ def load_suite(path: Path = SUITE_PATH) -> Suite:
     )
 
 
-def render(suite: Suite, shape: str, item: ShapeItem) -> str:
+def prompt_text(suite: Suite, shape: str, item: ShapeItem) -> str:
     """The whole prompt text of one question in one shape (chat: turns joined)."""
     if shape == "bare":
         return item.question
@@ -82,7 +82,7 @@ def view(suite: Suite, shape: str, item: ShapeItem) -> PromptView:
     """What the encoder reads of the question in this shape: exactly what the server does."""
     if shape == "chat":
         return chat_view(item.question, [c for _, c in item.history])
-    return text_view(render(suite, shape, item))
+    return text_view(prompt_text(suite, shape, item))
 
 
 @dataclass(frozen=True)
@@ -115,3 +115,18 @@ def evaluate(suite: Suite, difficulty: Callable[[Sequence[str]], np.ndarray]) ->
             )
         )
     return out
+
+
+def render_results(results: Sequence[ShapeResult]) -> list[str]:
+    """Markdown table of a shape evaluation."""
+    rows = [
+        f"| shape | Spearman vs bare (≥ {MIN_SPEARMAN}) | questions sharing a value "
+        "| mean difficulty shift | views truncated |",
+        "|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {r.shape} | {r.spearman_vs_bare:.3f} | {r.collapsed} | {r.mean_shift:+.3f} "
+        f"| {r.truncated_share:.0%} |"
+        for r in results
+    ]
+    return rows

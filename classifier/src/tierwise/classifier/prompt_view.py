@@ -35,6 +35,8 @@ ELISION: Final = " … "
 CONTEXT_CHARS: Final = 80
 QUESTION_CHARS: Final = VIEW_CHARS - CONTEXT_CHARS
 MIN_QUESTION_CHARS: Final = 120
+# Characters read at each end of a very long prompt (the view never needs more).
+SCAN_CHARS: Final = 4096
 _SLOT_LABEL: Final = re.compile(r"[A-Za-z][A-Za-z ]{0,24}:\s")
 _PARAGRAPH_BREAK: Final = re.compile(r"\n[ \t]*\n")
 # A conversation: earlier turns are added only to a follow-up — a last turn shorter than this
@@ -87,6 +89,9 @@ def _question_start(text: str) -> int:
 def text_view(prompt: str) -> PromptView:
     """A single prompt: whole when short; else its opening words and its last paragraphs
     (one long paragraph: its head and its tail)."""
+    if len(prompt) > 2 * SCAN_CHARS:
+        # Only both ends can reach the view: a 1 MB prompt costs no more than an 8 KB one.
+        prompt = f"{prompt[:SCAN_CHARS]} {prompt[-SCAN_CHARS:]}"
     text = prompt.strip()
     if len(text) <= VIEW_CHARS + len(ELISION):
         return PromptView(text, truncated=False)

@@ -53,7 +53,7 @@ def with_rule(policy: Policy, rule: str, enabled: bool) -> Policy:
     raise ValueError(f"unknown escalation rule {rule!r}; known: {', '.join(RULES)}")
 
 
-def _outcome_at(
+def outcome_at(
     router: Router,
     scored: ScoredSet,
     policy: Policy,
@@ -108,10 +108,10 @@ def rule_effects(
     effects = []
     headless = dataclasses.replace(policy, head=None)
     for rule, field in RULES.items():
-        q_on, c_on, share = _outcome_at(
+        q_on, c_on, share = outcome_at(
             router, scored, with_rule(headless, rule, True), difficulty, allowed, rows
         )
-        q_off, c_off, _ = _outcome_at(
+        q_off, c_off, _ = outcome_at(
             router, scored, with_rule(headless, rule, False), difficulty, allowed, rows
         )
         gain, extra = q_on - q_off, c_on - c_off

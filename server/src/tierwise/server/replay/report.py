@@ -75,8 +75,9 @@ def _rule_table(result: ReplayResult) -> list[str]:
     rows = [
         "## Escalation rules (validation part)",
         "",
-        f"Escalated one tier by a rule: {result.validation.escalation_rate:.1%} of validation "
-        "queries. A rule stays on only if, on the tuning part, the quality it buys per extra "
+        f"The written policy escalates {result.escalation_rate:.1%} of validation queries one "
+        f"tier (the policy replay started from: {result.validation.escalation_rate:.1%}). "
+        "A rule stays on only if, on the tuning part, the quality it buys per extra "
         "dollar is at least the policy's own marginal rate (raising the quality target would "
         "otherwise buy the same quality for less).",
         "",

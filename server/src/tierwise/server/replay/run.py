@@ -152,6 +152,7 @@ class ReplayResult:
     # Each escalation rule on the validation part, and the best mix of two adjacent tiers at
     # the policy's validation cost (what a user gets without a router).
     rule_effects: tuple[escalation.RuleEffect, ...]
+    escalation_rate: float  # validation queries the written policy escalates
     adjacent_mix_quality: float
     bimodality: float
     warnings: tuple[str, ...]
@@ -271,8 +272,9 @@ def _escalation_rules(
     tune: np.ndarray,
     validation: np.ndarray,
     parts: tuple[PartResult, PartResult],
-) -> tuple[Policy, list[escalation.RuleEffect]]:
-    """Keep each escalation rule only where it pays on the tuning part; report validation."""
+) -> tuple[Policy, list[escalation.RuleEffect], float]:
+    """Keep each escalation rule only where it pays on the tuning part; report each rule and
+    the written policy's escalation rate on the validation part."""
     at_target = dataclasses.replace(policy, quality_target=target)
 
     def effects(rows: np.ndarray, part: PartResult, base: Policy) -> list[escalation.RuleEffect]:
@@ -283,8 +285,12 @@ def _escalation_rules(
     decided = at_target
     for effect in effects(tune, parts[0], at_target):
         decided = escalation.with_rule(decided, effect.rule, effect.pays)
-    return dataclasses.replace(decided, quality_target=policy.quality_target), effects(
-        validation, parts[1], decided
+    headless = dataclasses.replace(decided, head=None)
+    _, _, rate = escalation.outcome_at(router, scored, headless, difficulty, allowed, validation)
+    return (
+        dataclasses.replace(decided, quality_target=policy.quality_target),
+        effects(validation, parts[1], decided),
+        rate,
     )
 
 
@@ -470,7 +476,7 @@ def run_replay(
     ]
     tune_result, val_result = results
     target_interval = _target_interval(tune_sweep, scored, tune, options, chosen_target, rng)
-    rules_policy, rule_effects = _escalation_rules(
+    rules_policy, rule_effects, escalation_rate = _escalation_rules(
         router,
         scored,
         candidate_policy,
@@ -595,6 +601,7 @@ def run_replay(
         tune=tune_result,
         validation=val_result,
         rule_effects=tuple(rule_effects),
+        escalation_rate=escalation_rate,
         adjacent_mix_quality=escalation.adjacent_mix_quality(
             list(val_result.singles.values()), val_result.cost_usd.estimate
         ),
