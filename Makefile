@@ -8,11 +8,12 @@ PACKAGES := sdk/pyproject.toml server/pyproject.toml classifier/pyproject.toml c
 
 .PHONY: install run test lint typecheck proto proto-baseline proto-check buf-check unit bench image-check clean soak
 
-$(STAMP): $(PACKAGES) requirements/constraints.txt requirements/dev.txt
+$(STAMP): $(PACKAGES) requirements/constraints.txt requirements/dev.txt scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements/constraints.txt \
-		-e ./sdk -e ./cost_tables -e './classifier[train]' -e './server[replay]' -r requirements/dev.txt
+		-e ./sdk -e ./cost_tables -e './classifier[train]' -e './server[replay,postgres]' -r requirements/dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)

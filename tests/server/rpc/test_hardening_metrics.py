@@ -18,6 +18,7 @@ from tiny_router import TEST_POLICY
 from tierwise.sdk import InvalidArgumentError, TierwiseClient
 from tierwise.server.config import ServerSettings
 from tierwise.server.rpc.app import TierwiseServer, load_components
+from tierwise.v1 import outcomes_pb2
 
 RULES = REPO / "deploy" / "prometheus-rules.yaml"
 ROUTE = "tierwise.v1.RouterService/Route"
@@ -38,8 +39,9 @@ def scraped(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         assert server.metrics_port
         with TierwiseClient(f"127.0.0.1:{server.port}") as client:
-            for _ in range(3):
-                client.route("what is 2 + 2")  # self-hosted
+            first = client.route("what is 2 + 2")  # self-hosted
+            for _ in range(2):
+                client.route("what is 2 + 2")
             client.route("prove the riemann hypothesis")  # opus, none meets target
             client.route("zorblax quibble frobnicate")  # out of distribution → escalated
             client.route_many(["hello", "write a poem about cats"])
@@ -50,6 +52,12 @@ def scraped(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             with pytest.raises(InvalidArgumentError):
                 client.reload_policy("not = = toml")
             client.reload_policy(TEST_POLICY.replace("test-policy-1", "v2"))
+            # A reported outcome (escalated once): the metrics the cascade alert reads.
+            outcome = outcomes_pb2.Outcome(decision_id=first.decision_id, final_tier="haiku")
+            outcome.attempts.add(tier="self-hosted", score=0.1)
+            outcome.attempts.add(tier="haiku", score=0.9, accepted=True)
+            reporter = client.outcome_reporter()
+            assert reporter.offer(outcome) and reporter.flush(5.0) and reporter.sent == 1
         url = f"http://127.0.0.1:{server.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as response:
             assert response.status == 200
@@ -148,3 +156,15 @@ def test_alert_rules_only_use_exported_metrics_and_labels(scraped: list[Sample])
         for metric, selector in re.findall(r"(tierwise_[a-z_]+)\{([^}]*)\}", expression):
             for label in re.findall(r"([a-z_]+)\s*[!=]~?", selector):
                 assert label in labels_of[metric], (rule["alert"], metric, label)
+
+
+def test_outcome_metrics_escalation_first_try_and_scores(scraped: list[Sample]) -> None:
+    labels = {"caller": "unset", "feature": "unset"}
+    assert _value(scraped, "tierwise_cascade_runs_total", **labels) == 1
+    assert _value(scraped, "tierwise_cascade_first_try_accepted_total", **labels) == 0
+    assert _value(scraped, "tierwise_cascade_attempts_total", tier="self-hosted") == 1
+    assert _value(scraped, "tierwise_cascade_escalations_total", tier="self-hosted") == 1
+    assert _value(scraped, "tierwise_cascade_escalations_total", tier="haiku") == 0
+    assert _value(scraped, "tierwise_verifier_score_count", tier="haiku") == 1
+    assert _value(scraped, "tierwise_verifier_score_bucket", tier="haiku", le="0.8") == 0
+    assert _value(scraped, "tierwise_outcome_reports_total", result="accepted") == 1

@@ -4,6 +4,7 @@ Importing this package stays light: grpc and the generated messages only.
 """
 
 from tierwise.sdk.aio import AsyncTierwiseClient
+from tierwise.sdk.cascade import CascadeAttempt, CascadeResult, TierReply
 from tierwise.sdk.client import TierwiseClient
 from tierwise.sdk.errors import (
     DeadlineExceededError,
@@ -22,6 +23,8 @@ from tierwise.sdk.results import (
     BreakEven,
     Decision,
     MonthlyCost,
+    Plan,
+    PlanStep,
     PolicyInfo,
     QuoteResult,
     RequestQuote,
@@ -35,6 +38,8 @@ from tierwise.sdk.settings import ClientSettings, TlsSettings
 __all__ = [
     "AsyncTierwiseClient",
     "BreakEven",
+    "CascadeAttempt",
+    "CascadeResult",
     "ClientSettings",
     "DeadlineExceededError",
     "Decision",
@@ -44,12 +49,15 @@ __all__ = [
     "MonthlyCost",
     "NotFoundError",
     "PermissionDeniedError",
+    "Plan",
+    "PlanStep",
     "PolicyInfo",
     "QuoteResult",
     "RequestQuote",
     "ResourceExhaustedError",
     "Tier",
     "TierEstimate",
+    "TierReply",
     "TierTable",
     "TierwiseClient",
     "TierwiseError",

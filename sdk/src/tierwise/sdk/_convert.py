@@ -36,6 +36,35 @@ def decision(message: router_pb2.RouteResponse) -> results.Decision:
         table_version=message.table_version,
         policy_version=message.policy_version,
         encoder=message.encoder,
+        decision_id=message.decision_id,
+        strategy=_strategy_name(message.strategy),
+        plan=plan(message.plan) if message.HasField("plan") else None,
+    )
+
+
+def _strategy_name(value: int) -> str:
+    if value == router_pb2.ROUTING_STRATEGY_UNSPECIFIED:
+        return "classifier"
+    return router_pb2.RoutingStrategy.Name(value).removeprefix("ROUTING_STRATEGY_").lower()
+
+
+def plan(message: router_pb2.RoutePlan) -> results.Plan:
+    return results.Plan(
+        strategy=_strategy_name(message.strategy),
+        steps=tuple(
+            results.PlanStep(
+                tier=s.tier,
+                model=s.model,
+                accept_threshold=s.accept_threshold,
+                p_reached=s.p_reached,
+                quoted_usd=s.quoted_usd,
+                latency_ms=s.latency_ms,
+            )
+            for s in message.steps
+        ),
+        expected_cost_usd=message.expected_cost_usd,
+        expected_quality=message.expected_quality,
+        expected_latency_ms=message.expected_latency_ms,
     )
 
 
@@ -106,6 +135,13 @@ def monthly_cost(message: pricing_pb2.MonthlyCost) -> results.MonthlyCost:
         instances=message.instances if message.HasField("instances") else None,
         utilisation=message.utilisation if message.HasField("utilisation") else None,
         fixed_usd=message.fixed_usd if message.HasField("fixed_usd") else None,
+        failed_attempts_usd=(
+            message.failed_attempts_usd if message.HasField("failed_attempts_usd") else None
+        ),
+        attempts_per_call=(
+            message.attempts_per_call if message.HasField("attempts_per_call") else None
+        ),
+        reached_share=dict(message.reached_share),
     )
 
 
@@ -113,6 +149,7 @@ def workload_quote(message: pricing_pb2.QuoteWorkloadResponse) -> results.Worklo
     return results.WorkloadQuote(
         tiers=tuple(monthly_cost(m) for m in message.tiers),
         routed=monthly_cost(message.routed) if message.HasField("routed") else None,
+        cascade=monthly_cost(message.cascade) if message.HasField("cascade") else None,
         break_even=tuple(
             results.BreakEven(
                 api_tier=b.api_tier,

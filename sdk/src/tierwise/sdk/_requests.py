@@ -22,6 +22,8 @@ class RouteOptions:
     batch: bool = False
     caller: str = ""
     feature: str = ""
+    # "classifier", "cascade" or "hybrid"; empty: the server policy's default.
+    strategy: str = ""
 
 
 Query = str | Sequence[Mapping[str, str]]
@@ -47,6 +49,8 @@ def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
                 request.chat.messages.add(
                     role=message.get("role", "user"), content=message["content"]
                 )
+        if options.strategy:
+            request.strategy = _STRATEGIES[options.strategy]
         if options.input_tokens is not None:
             request.input_tokens = options.input_tokens
         if options.output_tokens is not None:
@@ -55,9 +59,20 @@ def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
             request.quality_target = options.quality_target
         if options.max_cost_usd is not None:
             request.max_cost_usd = options.max_cost_usd
+    except KeyError as error:
+        raise InvalidArgumentError(
+            f"strategy: must be one of {', '.join(_STRATEGIES)} (got {options.strategy!r})"
+        ) from error
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"route request: {error}") from error
     return request
+
+
+_STRATEGIES = {
+    "classifier": router_pb2.ROUTING_STRATEGY_CLASSIFIER,
+    "cascade": router_pb2.ROUTING_STRATEGY_CASCADE,
+    "hybrid": router_pb2.ROUTING_STRATEGY_HYBRID,
+}
 
 
 # Requests per RouteBatch call: keeps each message far below the size limit.
@@ -120,6 +135,8 @@ def workload(
     batch_share: float = 0.0,
     routed_mix: Mapping[str, float] | None = None,
     self_hosted_fixed_usd_per_month: float | None = None,
+    cascade: Sequence[tuple[str, float]] | None = None,
+    cascade_start_mix: Mapping[str, float] | None = None,
 ) -> pricing_pb2.QuoteWorkloadRequest:
     try:
         message = pricing_pb2.Workload(
@@ -132,6 +149,12 @@ def workload(
         )
         if self_hosted_fixed_usd_per_month is not None:
             message.self_hosted_fixed_usd_per_month = self_hosted_fixed_usd_per_month
+        if cascade is not None:
+            # (tier, escalation rate) in the order tried; start mix: hybrid's starting tiers.
+            message.cascade.SetInParent()
+            for tier, rate in cascade:
+                message.cascade.steps.add(tier=tier, escalation_rate=rate)
+            message.cascade.start_mix.update(dict(cascade_start_mix or {}))
     except (TypeError, ValueError) as error:
         raise InvalidArgumentError(f"workload: {error}") from error
     return pricing_pb2.QuoteWorkloadRequest(workload=message)

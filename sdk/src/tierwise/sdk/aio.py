@@ -5,7 +5,8 @@ Create it inside the running event loop (grpc.aio channels bind to the loop they
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -13,6 +14,7 @@ import grpc.aio
 
 from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
+from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
@@ -50,6 +52,7 @@ class AsyncTierwiseClient:
         self._router = router_pb2_grpc.RouterServiceStub(self._channel)
         self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
         self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._reporter: OutcomeReporter | None = None
 
     async def __aenter__(self) -> AsyncTierwiseClient:
         return self
@@ -58,7 +61,22 @@ class AsyncTierwiseClient:
         await self.close()
 
     async def close(self) -> None:
+        if self._reporter is not None:
+            # Off the loop: closing waits (bounded) for queued reports to go out.
+            await asyncio.to_thread(self._reporter.close)
         await self._channel.close(grace=None)
+
+    def outcome_reporter(self) -> OutcomeReporter:
+        """The background reporter cascades use (created on first use)."""
+        if self._reporter is None:
+            self._reporter = OutcomeReporter.for_settings(self.settings)
+        return self._reporter
+
+    async def cascade(self, query: Query, **kwargs: Any) -> Any:
+        """Run a cascade: see tierwise.sdk.cascade.cascade_async for the arguments."""
+        from tierwise.sdk.cascade import cascade_async
+
+        return await cascade_async(self, query, **kwargs)
 
     async def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
         try:
@@ -147,6 +165,8 @@ class AsyncTierwiseClient:
         batch_share: float = 0.0,
         routed_mix: Mapping[str, float] | None = None,
         self_hosted_fixed_usd_per_month: float | None = None,
+        cascade: Sequence[tuple[str, float]] | None = None,
+        cascade_start_mix: Mapping[str, float] | None = None,
         timeout_s: float | None = None,
     ) -> WorkloadQuote:
         """See TierwiseClient.quote_workload."""
@@ -158,6 +178,8 @@ class AsyncTierwiseClient:
             batch_share=batch_share,
             routed_mix=routed_mix,
             self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
+            cascade=cascade,
+            cascade_start_mix=cascade_start_mix,
         )
         response = await self._call(self._pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
 
 from tierwise.sdk import _convert, _requests
 from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
+from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
@@ -48,6 +49,7 @@ class TierwiseClient:
         self._router = router_pb2_grpc.RouterServiceStub(self._channel)
         self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
         self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._reporter: OutcomeReporter | None = None
 
     def __enter__(self) -> TierwiseClient:
         return self
@@ -56,7 +58,21 @@ class TierwiseClient:
         self.close()
 
     def close(self) -> None:
+        if self._reporter is not None:
+            self._reporter.close()
         self._channel.close()
+
+    def outcome_reporter(self) -> OutcomeReporter:
+        """The background reporter cascades use (created on first use)."""
+        if self._reporter is None:
+            self._reporter = OutcomeReporter.for_settings(self.settings)
+        return self._reporter
+
+    def cascade(self, query: Query, **kwargs: Any) -> Any:
+        """Run a cascade: see tierwise.sdk.cascade.cascade for the arguments."""
+        from tierwise.sdk.cascade import cascade
+
+        return cascade(self, query, **kwargs)
 
     def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
         try:
@@ -146,6 +162,8 @@ class TierwiseClient:
         batch_share: float = 0.0,
         routed_mix: Mapping[str, float] | None = None,
         self_hosted_fixed_usd_per_month: float | None = None,
+        cascade: Sequence[tuple[str, float]] | None = None,
+        cascade_start_mix: Mapping[str, float] | None = None,
         timeout_s: float | None = None,
     ) -> WorkloadQuote:
         """Monthly cost of a workload per tier and for a routed mix, with break-even volumes."""
@@ -157,6 +175,8 @@ class TierwiseClient:
             batch_share=batch_share,
             routed_mix=routed_mix,
             self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
+            cascade=cascade,
+            cascade_start_mix=cascade_start_mix,
         )
         response = self._call(self._pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)

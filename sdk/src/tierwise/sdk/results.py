@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,31 @@ class TierEstimate:
     allowed: bool
     meets_target: bool
     within_budget: bool
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One tier of a cascade plan: accept its answer when the score is at least the threshold
+    (the last step accepts any answer)."""
+
+    tier: str
+    model: str
+    accept_threshold: float
+    p_reached: float
+    quoted_usd: float
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Tiers to try in order, with the plan's expected cost (failed attempts included),
+    quality and latency."""
+
+    strategy: str
+    steps: tuple[PlanStep, ...]
+    expected_cost_usd: float
+    expected_quality: float
+    expected_latency_ms: float
 
 
 @dataclass(frozen=True)
@@ -40,6 +66,11 @@ class Decision:
     policy_version: str
     encoder: str
     fail_open: bool = False
+    # Quote it when reporting the outcome; empty for fail-open decisions.
+    decision_id: str = ""
+    strategy: str = "classifier"
+    # Cascade and hybrid strategies only.
+    plan: Plan | None = None
 
     def estimate(self, tier: str) -> TierEstimate:
         """The estimate for one tier id (KeyError if the decision has none for it)."""
@@ -97,6 +128,11 @@ class MonthlyCost:
     instances: int | None
     utilisation: float | None
     fixed_usd: float | None
+    # Cascade/hybrid mix only: the part paid for rejected attempts, tier calls per call and
+    # the share of calls reaching each tier.
+    failed_attempts_usd: float | None = None
+    attempts_per_call: float | None = None
+    reached_share: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +153,7 @@ class WorkloadQuote:
     routed: MonthlyCost | None
     break_even: tuple[BreakEven, ...]
     table_version: str
+    cascade: MonthlyCost | None = None
 
 
 @dataclass(frozen=True)

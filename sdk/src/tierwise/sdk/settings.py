@@ -18,6 +18,7 @@ _SERVICES: Final = (
     "tierwise.v1.RouterService",
     "tierwise.v1.PricingService",
     "tierwise.v1.AdminService",
+    "tierwise.v1.OutcomeService",
 )
 
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tierwise/v1/pricing.proto\x12\x0btierwise.v1\"\xa1\x01\n\nTokenUsage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x03 \x01(\x03\x12\x1d\n\x15\x63\x61\x63he_write_5m_tokens\x18\x04 \x01(\x03\x12\x1d\n\x15\x63\x61\x63he_write_1h_tokens\x18\x05 \x01(\x03\x12\r\n\x05\x62\x61tch\x18\x06 \x01(\x08\"D\n\x0cQuoteRequest\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12&\n\x05usage\x18\x02 \x01(\x0b\x32\x17.tierwise.v1.TokenUsage\"\x9b\x02\n\x0cRequestQuote\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tinput_usd\x18\x03 \x01(\x01\x12\x17\n\x0f\x63\x61\x63he_write_usd\x18\x04 \x01(\x01\x12\x16\n\x0e\x63\x61\x63he_read_usd\x18\x05 \x01(\x01\x12\x12\n\noutput_usd\x18\x06 \x01(\x01\x12\x14\n\x0csubtotal_usd\x18\x07 \x01(\x01\x12\x1a\n\x12\x62\x61tch_discount_usd\x18\x08 \x01(\x01\x12\x11\n\ttotal_usd\x18\t \x01(\x01\x12\x16\n\tenergy_wh\x18\n \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x14long_context_pricing\x18\x0b \x01(\x08\x12\r\n\x05notes\x18\x0c \x03(\tB\x0c\n\n_energy_wh\"Q\n\rQuoteResponse\x12)\n\x06quotes\x18\x01 \x03(\x0b\x32\x19.tierwise.v1.RequestQuote\x12\x15\n\rtable_version\x18\x02 \x01(\t\"-\n\x0bTokenBucket\x12\x0e\n\x06tokens\x18\x01 \x01(\x03\x12\x0e\n\x06weight\x18\x02 \x01(\x01\"^\n\x11TokenDistribution\x12\x0e\n\x04mean\x18\x01 \x01(\x01H\x00\x12\x30\n\thistogram\x18\x02 \x01(\x0b\x32\x1b.tierwise.v1.TokenHistogramH\x00\x42\x07\n\x05shape\";\n\x0eTokenHistogram\x12)\n\x07\x62uckets\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.TokenBucket\"\xfb\x02\n\x08Workload\x12\x17\n\x0f\x63\x61lls_per_month\x18\x01 \x01(\x01\x12\x34\n\x0cinput_tokens\x18\x02 \x01(\x0b\x32\x1e.tierwise.v1.TokenDistribution\x12\x35\n\routput_tokens\x18\x03 \x01(\x0b\x32\x1e.tierwise.v1.TokenDistribution\x12\x16\n\x0e\x63\x61\x63he_hit_rate\x18\x04 \x01(\x01\x12\x13\n\x0b\x62\x61tch_share\x18\x05 \x01(\x01\x12\x38\n\nrouted_mix\x18\x06 \x03(\x0b\x32$.tierwise.v1.Workload.RoutedMixEntry\x12,\n\x1fself_hosted_fixed_usd_per_month\x18\x07 \x01(\x01H\x00\x88\x01\x01\x1a\x30\n\x0eRoutedMixEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\"\n _self_hosted_fixed_usd_per_month\"?\n\x14QuoteWorkloadRequest\x12\'\n\x08workload\x18\x01 \x01(\x0b\x32\x15.tierwise.v1.Workload\"\xa1\x02\n\x0bMonthlyCost\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0bmonthly_usd\x18\x03 \x01(\x01\x12\x14\n\x0cusd_per_call\x18\x04 \x01(\x01\x12\x11\n\tinput_usd\x18\x05 \x01(\x01\x12\x12\n\noutput_usd\x18\x06 \x01(\x01\x12\x11\n\tcache_usd\x18\x07 \x01(\x01\x12\x1a\n\x12\x62\x61tch_discount_usd\x18\x08 \x01(\x01\x12\x16\n\tinstances\x18\t \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0butilisation\x18\n \x01(\x01H\x01\x88\x01\x01\x12\x16\n\tfixed_usd\x18\x0b \x01(\x01H\x02\x88\x01\x01\x42\x0c\n\n_instancesB\x0e\n\x0c_utilisationB\x0c\n\n_fixed_usd\"\xaf\x01\n\tBreakEven\x12\x10\n\x08\x61pi_tier\x18\x01 \x01(\t\x12\x18\n\x10self_hosted_tier\x18\x02 \x01(\t\x12\x1c\n\x0f\x63\x61lls_per_month\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12&\n\x19monthly_usd_at_break_even\x18\x04 \x01(\x01H\x01\x88\x01\x01\x42\x12\n\x10_calls_per_monthB\x1c\n\x1a_monthly_usd_at_break_even\"\xad\x01\n\x15QuoteWorkloadResponse\x12\'\n\x05tiers\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.MonthlyCost\x12(\n\x06routed\x18\x02 \x01(\x0b\x32\x18.tierwise.v1.MonthlyCost\x12*\n\nbreak_even\x18\x03 \x03(\x0b\x32\x16.tierwise.v1.BreakEven\x12\x15\n\rtable_version\x18\x04 \x01(\t\"\x12\n\x10ListTiersRequest\"9\n\nProvenance\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"j\n\x0fLongContextRule\x12\x1e\n\x16threshold_input_tokens\x18\x01 \x01(\x03\x12\x1a\n\x12usd_per_mtok_input\x18\x02 \x01(\x01\x12\x1b\n\x13usd_per_mtok_output\x18\x03 \x01(\x01\"\x8d\x02\n\x12HardwareDerivation\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0b\n\x03gpu\x18\x02 \x01(\t\x12\x0c\n\x04gpus\x18\x03 \x01(\x03\x12\x11\n\tprecision\x18\x04 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x05 \x01(\x03\x12\x18\n\x10usd_per_gpu_hour\x18\x06 \x01(\x01\x12#\n\x1boutput_tokens_per_s_per_gpu\x18\x07 \x01(\x01\x12\"\n\x1ainput_tokens_per_s_per_gpu\x18\x08 \x01(\x01\x12\x1d\n\x15tokens_per_s_per_user\x18\t \x01(\x01\x12\x14\n\x0cwh_per_query\x18\n \x01(\x01\x12\x13\n\x0b\x65xplanation\x18\x0b \x03(\t\"\xc6\x03\n\x04Tier\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12#\n\x04kind\x18\x04 \x01(\x0e\x32\x15.tierwise.v1.TierKind\x12\x1a\n\x12usd_per_mtok_input\x18\x05 \x01(\x01\x12\x1b\n\x13usd_per_mtok_output\x18\x06 \x01(\x01\x12!\n\x19\x63\x61\x63he_write_5m_multiplier\x18\x07 \x01(\x01\x12!\n\x19\x63\x61\x63he_write_1h_multiplier\x18\x08 \x01(\x01\x12\x1d\n\x15\x63\x61\x63he_read_multiplier\x18\t \x01(\x01\x12\x16\n\x0e\x62\x61tch_discount\x18\n \x01(\x01\x12\x32\n\x0clong_context\x18\x0b \x01(\x0b\x32\x1c.tierwise.v1.LongContextRule\x12\x1c\n\x14min_cacheable_tokens\x18\x0c \x01(\x03\x12+\n\nprovenance\x18\r \x01(\x0b\x32\x17.tierwise.v1.Provenance\x12\x33\n\nderivation\x18\x0e \x01(\x0b\x32\x1f.tierwise.v1.HardwareDerivation\"L\n\x11ListTiersResponse\x12 \n\x05tiers\x18\x01 \x03(\x0b\x32\x11.tierwise.v1.Tier\x12\x15\n\rtable_version\x18\x02 \x01(\t*S\n\x08TierKind\x12\x19\n\x15TIER_KIND_UNSPECIFIED\x10\x00\x12\x11\n\rTIER_KIND_API\x10\x01\x12\x19\n\x15TIER_KIND_SELF_HOSTED\x10\x02\x32\xf4\x01\n\x0ePricingService\x12>\n\x05Quote\x12\x19.tierwise.v1.QuoteRequest\x1a\x1a.tierwise.v1.QuoteResponse\x12V\n\rQuoteWorkload\x12!.tierwise.v1.QuoteWorkloadRequest\x1a\".tierwise.v1.QuoteWorkloadResponse\x12J\n\tListTiers\x12\x1d.tierwise.v1.ListTiersRequest\x1a\x1e.tierwise.v1.ListTiersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19tierwise/v1/pricing.proto\x12\x0btierwise.v1\"\xa1\x01\n\nTokenUsage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x03 \x01(\x03\x12\x1d\n\x15\x63\x61\x63he_write_5m_tokens\x18\x04 \x01(\x03\x12\x1d\n\x15\x63\x61\x63he_write_1h_tokens\x18\x05 \x01(\x03\x12\r\n\x05\x62\x61tch\x18\x06 \x01(\x08\"D\n\x0cQuoteRequest\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12&\n\x05usage\x18\x02 \x01(\x0b\x32\x17.tierwise.v1.TokenUsage\"\x9b\x02\n\x0cRequestQuote\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\tinput_usd\x18\x03 \x01(\x01\x12\x17\n\x0f\x63\x61\x63he_write_usd\x18\x04 \x01(\x01\x12\x16\n\x0e\x63\x61\x63he_read_usd\x18\x05 \x01(\x01\x12\x12\n\noutput_usd\x18\x06 \x01(\x01\x12\x14\n\x0csubtotal_usd\x18\x07 \x01(\x01\x12\x1a\n\x12\x62\x61tch_discount_usd\x18\x08 \x01(\x01\x12\x11\n\ttotal_usd\x18\t \x01(\x01\x12\x16\n\tenergy_wh\x18\n \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x14long_context_pricing\x18\x0b \x01(\x08\x12\r\n\x05notes\x18\x0c \x03(\tB\x0c\n\n_energy_wh\"Q\n\rQuoteResponse\x12)\n\x06quotes\x18\x01 \x03(\x0b\x32\x19.tierwise.v1.RequestQuote\x12\x15\n\rtable_version\x18\x02 \x01(\t\"-\n\x0bTokenBucket\x12\x0e\n\x06tokens\x18\x01 \x01(\x03\x12\x0e\n\x06weight\x18\x02 \x01(\x01\"^\n\x11TokenDistribution\x12\x0e\n\x04mean\x18\x01 \x01(\x01H\x00\x12\x30\n\thistogram\x18\x02 \x01(\x0b\x32\x1b.tierwise.v1.TokenHistogramH\x00\x42\x07\n\x05shape\";\n\x0eTokenHistogram\x12)\n\x07\x62uckets\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.TokenBucket\"\xa5\x03\n\x08Workload\x12\x17\n\x0f\x63\x61lls_per_month\x18\x01 \x01(\x01\x12\x34\n\x0cinput_tokens\x18\x02 \x01(\x0b\x32\x1e.tierwise.v1.TokenDistribution\x12\x35\n\routput_tokens\x18\x03 \x01(\x0b\x32\x1e.tierwise.v1.TokenDistribution\x12\x16\n\x0e\x63\x61\x63he_hit_rate\x18\x04 \x01(\x01\x12\x13\n\x0b\x62\x61tch_share\x18\x05 \x01(\x01\x12\x38\n\nrouted_mix\x18\x06 \x03(\x0b\x32$.tierwise.v1.Workload.RoutedMixEntry\x12,\n\x1fself_hosted_fixed_usd_per_month\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12(\n\x07\x63\x61scade\x18\x14 \x01(\x0b\x32\x17.tierwise.v1.CascadeMix\x1a\x30\n\x0eRoutedMixEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\"\n _self_hosted_fixed_usd_per_month\"4\n\x0b\x43\x61scadeStep\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\x17\n\x0f\x65scalation_rate\x18\x02 \x01(\x01\"\xa0\x01\n\nCascadeMix\x12\'\n\x05steps\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.CascadeStep\x12\x38\n\tstart_mix\x18\x02 \x03(\x0b\x32%.tierwise.v1.CascadeMix.StartMixEntry\x1a/\n\rStartMixEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"?\n\x14QuoteWorkloadRequest\x12\'\n\x08workload\x18\x01 \x01(\x0b\x32\x15.tierwise.v1.Workload\"\x89\x04\n\x0bMonthlyCost\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0bmonthly_usd\x18\x03 \x01(\x01\x12\x14\n\x0cusd_per_call\x18\x04 \x01(\x01\x12\x11\n\tinput_usd\x18\x05 \x01(\x01\x12\x12\n\noutput_usd\x18\x06 \x01(\x01\x12\x11\n\tcache_usd\x18\x07 \x01(\x01\x12\x1a\n\x12\x62\x61tch_discount_usd\x18\x08 \x01(\x01\x12\x16\n\tinstances\x18\t \x01(\x03H\x00\x88\x01\x01\x12\x18\n\x0butilisation\x18\n \x01(\x01H\x01\x88\x01\x01\x12\x16\n\tfixed_usd\x18\x0b \x01(\x01H\x02\x88\x01\x01\x12 \n\x13\x66\x61iled_attempts_usd\x18\x14 \x01(\x01H\x03\x88\x01\x01\x12\x1e\n\x11\x61ttempts_per_call\x18\x15 \x01(\x01H\x04\x88\x01\x01\x12\x41\n\rreached_share\x18\x16 \x03(\x0b\x32*.tierwise.v1.MonthlyCost.ReachedShareEntry\x1a\x33\n\x11ReachedShareEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\x0c\n\n_instancesB\x0e\n\x0c_utilisationB\x0c\n\n_fixed_usdB\x16\n\x14_failed_attempts_usdB\x14\n\x12_attempts_per_call\"\xaf\x01\n\tBreakEven\x12\x10\n\x08\x61pi_tier\x18\x01 \x01(\t\x12\x18\n\x10self_hosted_tier\x18\x02 \x01(\t\x12\x1c\n\x0f\x63\x61lls_per_month\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12&\n\x19monthly_usd_at_break_even\x18\x04 \x01(\x01H\x01\x88\x01\x01\x42\x12\n\x10_calls_per_monthB\x1c\n\x1a_monthly_usd_at_break_even\"\xd8\x01\n\x15QuoteWorkloadResponse\x12\'\n\x05tiers\x18\x01 \x03(\x0b\x32\x18.tierwise.v1.MonthlyCost\x12(\n\x06routed\x18\x02 \x01(\x0b\x32\x18.tierwise.v1.MonthlyCost\x12*\n\nbreak_even\x18\x03 \x03(\x0b\x32\x16.tierwise.v1.BreakEven\x12\x15\n\rtable_version\x18\x04 \x01(\t\x12)\n\x07\x63\x61scade\x18\n \x01(\x0b\x32\x18.tierwise.v1.MonthlyCost\"\x12\n\x10ListTiersRequest\"9\n\nProvenance\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"j\n\x0fLongContextRule\x12\x1e\n\x16threshold_input_tokens\x18\x01 \x01(\x03\x12\x1a\n\x12usd_per_mtok_input\x18\x02 \x01(\x01\x12\x1b\n\x13usd_per_mtok_output\x18\x03 \x01(\x01\"\x8d\x02\n\x12HardwareDerivation\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0b\n\x03gpu\x18\x02 \x01(\t\x12\x0c\n\x04gpus\x18\x03 \x01(\x03\x12\x11\n\tprecision\x18\x04 \x01(\t\x12\r\n\x05\x62\x61tch\x18\x05 \x01(\x03\x12\x18\n\x10usd_per_gpu_hour\x18\x06 \x01(\x01\x12#\n\x1boutput_tokens_per_s_per_gpu\x18\x07 \x01(\x01\x12\"\n\x1ainput_tokens_per_s_per_gpu\x18\x08 \x01(\x01\x12\x1d\n\x15tokens_per_s_per_user\x18\t \x01(\x01\x12\x14\n\x0cwh_per_query\x18\n \x01(\x01\x12\x13\n\x0b\x65xplanation\x18\x0b \x03(\t\"\xc6\x03\n\x04Tier\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12#\n\x04kind\x18\x04 \x01(\x0e\x32\x15.tierwise.v1.TierKind\x12\x1a\n\x12usd_per_mtok_input\x18\x05 \x01(\x01\x12\x1b\n\x13usd_per_mtok_output\x18\x06 \x01(\x01\x12!\n\x19\x63\x61\x63he_write_5m_multiplier\x18\x07 \x01(\x01\x12!\n\x19\x63\x61\x63he_write_1h_multiplier\x18\x08 \x01(\x01\x12\x1d\n\x15\x63\x61\x63he_read_multiplier\x18\t \x01(\x01\x12\x16\n\x0e\x62\x61tch_discount\x18\n \x01(\x01\x12\x32\n\x0clong_context\x18\x0b \x01(\x0b\x32\x1c.tierwise.v1.LongContextRule\x12\x1c\n\x14min_cacheable_tokens\x18\x0c \x01(\x03\x12+\n\nprovenance\x18\r \x01(\x0b\x32\x17.tierwise.v1.Provenance\x12\x33\n\nderivation\x18\x0e \x01(\x0b\x32\x1f.tierwise.v1.HardwareDerivation\"L\n\x11ListTiersResponse\x12 \n\x05tiers\x18\x01 \x03(\x0b\x32\x11.tierwise.v1.Tier\x12\x15\n\rtable_version\x18\x02 \x01(\t*S\n\x08TierKind\x12\x19\n\x15TIER_KIND_UNSPECIFIED\x10\x00\x12\x11\n\rTIER_KIND_API\x10\x01\x12\x19\n\x15TIER_KIND_SELF_HOSTED\x10\x02\x32\xf4\x01\n\x0ePricingService\x12>\n\x05Quote\x12\x19.tierwise.v1.QuoteRequest\x1a\x1a.tierwise.v1.QuoteResponse\x12V\n\rQuoteWorkload\x12!.tierwise.v1.QuoteWorkloadRequest\x1a\".tierwise.v1.QuoteWorkloadResponse\x12J\n\tListTiers\x12\x1d.tierwise.v1.ListTiersRequest\x1a\x1e.tierwise.v1.ListTiersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WORKLOAD_ROUTEDMIXENTRY']._loaded_options = None
   _globals['_WORKLOAD_ROUTEDMIXENTRY']._serialized_options = b'8\001'
-  _globals['_TIERKIND']._serialized_start=2936
-  _globals['_TIERKIND']._serialized_end=3019
+  _globals['_CASCADEMIX_STARTMIXENTRY']._loaded_options = None
+  _globals['_CASCADEMIX_STARTMIXENTRY']._serialized_options = b'8\001'
+  _globals['_MONTHLYCOST_REACHEDSHAREENTRY']._loaded_options = None
+  _globals['_MONTHLYCOST_REACHEDSHAREENTRY']._serialized_options = b'8\001'
+  _globals['_TIERKIND']._serialized_start=3470
+  _globals['_TIERKIND']._serialized_end=3553
   _globals['_TOKENUSAGE']._serialized_start=43
   _globals['_TOKENUSAGE']._serialized_end=204
   _globals['_QUOTEREQUEST']._serialized_start=206
@@ -50,29 +54,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOKENHISTOGRAM']._serialized_start=788
   _globals['_TOKENHISTOGRAM']._serialized_end=847
   _globals['_WORKLOAD']._serialized_start=850
-  _globals['_WORKLOAD']._serialized_end=1229
-  _globals['_WORKLOAD_ROUTEDMIXENTRY']._serialized_start=1145
-  _globals['_WORKLOAD_ROUTEDMIXENTRY']._serialized_end=1193
-  _globals['_QUOTEWORKLOADREQUEST']._serialized_start=1231
-  _globals['_QUOTEWORKLOADREQUEST']._serialized_end=1294
-  _globals['_MONTHLYCOST']._serialized_start=1297
-  _globals['_MONTHLYCOST']._serialized_end=1586
-  _globals['_BREAKEVEN']._serialized_start=1589
-  _globals['_BREAKEVEN']._serialized_end=1764
-  _globals['_QUOTEWORKLOADRESPONSE']._serialized_start=1767
-  _globals['_QUOTEWORKLOADRESPONSE']._serialized_end=1940
-  _globals['_LISTTIERSREQUEST']._serialized_start=1942
-  _globals['_LISTTIERSREQUEST']._serialized_end=1960
-  _globals['_PROVENANCE']._serialized_start=1962
-  _globals['_PROVENANCE']._serialized_end=2019
-  _globals['_LONGCONTEXTRULE']._serialized_start=2021
-  _globals['_LONGCONTEXTRULE']._serialized_end=2127
-  _globals['_HARDWAREDERIVATION']._serialized_start=2130
-  _globals['_HARDWAREDERIVATION']._serialized_end=2399
-  _globals['_TIER']._serialized_start=2402
-  _globals['_TIER']._serialized_end=2856
-  _globals['_LISTTIERSRESPONSE']._serialized_start=2858
-  _globals['_LISTTIERSRESPONSE']._serialized_end=2934
-  _globals['_PRICINGSERVICE']._serialized_start=3022
-  _globals['_PRICINGSERVICE']._serialized_end=3266
+  _globals['_WORKLOAD']._serialized_end=1271
+  _globals['_WORKLOAD_ROUTEDMIXENTRY']._serialized_start=1187
+  _globals['_WORKLOAD_ROUTEDMIXENTRY']._serialized_end=1235
+  _globals['_CASCADESTEP']._serialized_start=1273
+  _globals['_CASCADESTEP']._serialized_end=1325
+  _globals['_CASCADEMIX']._serialized_start=1328
+  _globals['_CASCADEMIX']._serialized_end=1488
+  _globals['_CASCADEMIX_STARTMIXENTRY']._serialized_start=1441
+  _globals['_CASCADEMIX_STARTMIXENTRY']._serialized_end=1488
+  _globals['_QUOTEWORKLOADREQUEST']._serialized_start=1490
+  _globals['_QUOTEWORKLOADREQUEST']._serialized_end=1553
+  _globals['_MONTHLYCOST']._serialized_start=1556
+  _globals['_MONTHLYCOST']._serialized_end=2077
+  _globals['_MONTHLYCOST_REACHEDSHAREENTRY']._serialized_start=1936
+  _globals['_MONTHLYCOST_REACHEDSHAREENTRY']._serialized_end=1987
+  _globals['_BREAKEVEN']._serialized_start=2080
+  _globals['_BREAKEVEN']._serialized_end=2255
+  _globals['_QUOTEWORKLOADRESPONSE']._serialized_start=2258
+  _globals['_QUOTEWORKLOADRESPONSE']._serialized_end=2474
+  _globals['_LISTTIERSREQUEST']._serialized_start=2476
+  _globals['_LISTTIERSREQUEST']._serialized_end=2494
+  _globals['_PROVENANCE']._serialized_start=2496
+  _globals['_PROVENANCE']._serialized_end=2553
+  _globals['_LONGCONTEXTRULE']._serialized_start=2555
+  _globals['_LONGCONTEXTRULE']._serialized_end=2661
+  _globals['_HARDWAREDERIVATION']._serialized_start=2664
+  _globals['_HARDWAREDERIVATION']._serialized_end=2933
+  _globals['_TIER']._serialized_start=2936
+  _globals['_TIER']._serialized_end=3390
+  _globals['_LISTTIERSRESPONSE']._serialized_start=3392
+  _globals['_LISTTIERSRESPONSE']._serialized_end=3468
+  _globals['_PRICINGSERVICE']._serialized_start=3556
+  _globals['_PRICINGSERVICE']._serialized_end=3800
 # @@protoc_insertion_point(module_scope)

@@ -99,7 +99,7 @@ class TokenHistogram(_message.Message):
     def __init__(self, buckets: _Optional[_Iterable[_Union[TokenBucket, _Mapping]]] = ...) -> None: ...
 
 class Workload(_message.Message):
-    __slots__ = ("calls_per_month", "input_tokens", "output_tokens", "cache_hit_rate", "batch_share", "routed_mix", "self_hosted_fixed_usd_per_month")
+    __slots__ = ("calls_per_month", "input_tokens", "output_tokens", "cache_hit_rate", "batch_share", "routed_mix", "self_hosted_fixed_usd_per_month", "cascade")
     class RoutedMixEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +114,7 @@ class Workload(_message.Message):
     BATCH_SHARE_FIELD_NUMBER: _ClassVar[int]
     ROUTED_MIX_FIELD_NUMBER: _ClassVar[int]
     SELF_HOSTED_FIXED_USD_PER_MONTH_FIELD_NUMBER: _ClassVar[int]
+    CASCADE_FIELD_NUMBER: _ClassVar[int]
     calls_per_month: float
     input_tokens: TokenDistribution
     output_tokens: TokenDistribution
@@ -121,7 +122,31 @@ class Workload(_message.Message):
     batch_share: float
     routed_mix: _containers.ScalarMap[str, float]
     self_hosted_fixed_usd_per_month: float
-    def __init__(self, calls_per_month: _Optional[float] = ..., input_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., output_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., cache_hit_rate: _Optional[float] = ..., batch_share: _Optional[float] = ..., routed_mix: _Optional[_Mapping[str, float]] = ..., self_hosted_fixed_usd_per_month: _Optional[float] = ...) -> None: ...
+    cascade: CascadeMix
+    def __init__(self, calls_per_month: _Optional[float] = ..., input_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., output_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., cache_hit_rate: _Optional[float] = ..., batch_share: _Optional[float] = ..., routed_mix: _Optional[_Mapping[str, float]] = ..., self_hosted_fixed_usd_per_month: _Optional[float] = ..., cascade: _Optional[_Union[CascadeMix, _Mapping]] = ...) -> None: ...
+
+class CascadeStep(_message.Message):
+    __slots__ = ("tier", "escalation_rate")
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_RATE_FIELD_NUMBER: _ClassVar[int]
+    tier: str
+    escalation_rate: float
+    def __init__(self, tier: _Optional[str] = ..., escalation_rate: _Optional[float] = ...) -> None: ...
+
+class CascadeMix(_message.Message):
+    __slots__ = ("steps", "start_mix")
+    class StartMixEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    START_MIX_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedCompositeFieldContainer[CascadeStep]
+    start_mix: _containers.ScalarMap[str, float]
+    def __init__(self, steps: _Optional[_Iterable[_Union[CascadeStep, _Mapping]]] = ..., start_mix: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class QuoteWorkloadRequest(_message.Message):
     __slots__ = ("workload",)
@@ -130,7 +155,14 @@ class QuoteWorkloadRequest(_message.Message):
     def __init__(self, workload: _Optional[_Union[Workload, _Mapping]] = ...) -> None: ...
 
 class MonthlyCost(_message.Message):
-    __slots__ = ("tier", "model", "monthly_usd", "usd_per_call", "input_usd", "output_usd", "cache_usd", "batch_discount_usd", "instances", "utilisation", "fixed_usd")
+    __slots__ = ("tier", "model", "monthly_usd", "usd_per_call", "input_usd", "output_usd", "cache_usd", "batch_discount_usd", "instances", "utilisation", "fixed_usd", "failed_attempts_usd", "attempts_per_call", "reached_share")
+    class ReachedShareEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     TIER_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MONTHLY_USD_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +174,9 @@ class MonthlyCost(_message.Message):
     INSTANCES_FIELD_NUMBER: _ClassVar[int]
     UTILISATION_FIELD_NUMBER: _ClassVar[int]
     FIXED_USD_FIELD_NUMBER: _ClassVar[int]
+    FAILED_ATTEMPTS_USD_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_PER_CALL_FIELD_NUMBER: _ClassVar[int]
+    REACHED_SHARE_FIELD_NUMBER: _ClassVar[int]
     tier: str
     model: str
     monthly_usd: float
@@ -153,7 +188,10 @@ class MonthlyCost(_message.Message):
     instances: int
     utilisation: float
     fixed_usd: float
-    def __init__(self, tier: _Optional[str] = ..., model: _Optional[str] = ..., monthly_usd: _Optional[float] = ..., usd_per_call: _Optional[float] = ..., input_usd: _Optional[float] = ..., output_usd: _Optional[float] = ..., cache_usd: _Optional[float] = ..., batch_discount_usd: _Optional[float] = ..., instances: _Optional[int] = ..., utilisation: _Optional[float] = ..., fixed_usd: _Optional[float] = ...) -> None: ...
+    failed_attempts_usd: float
+    attempts_per_call: float
+    reached_share: _containers.ScalarMap[str, float]
+    def __init__(self, tier: _Optional[str] = ..., model: _Optional[str] = ..., monthly_usd: _Optional[float] = ..., usd_per_call: _Optional[float] = ..., input_usd: _Optional[float] = ..., output_usd: _Optional[float] = ..., cache_usd: _Optional[float] = ..., batch_discount_usd: _Optional[float] = ..., instances: _Optional[int] = ..., utilisation: _Optional[float] = ..., fixed_usd: _Optional[float] = ..., failed_attempts_usd: _Optional[float] = ..., attempts_per_call: _Optional[float] = ..., reached_share: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class BreakEven(_message.Message):
     __slots__ = ("api_tier", "self_hosted_tier", "calls_per_month", "monthly_usd_at_break_even")
@@ -168,16 +206,18 @@ class BreakEven(_message.Message):
     def __init__(self, api_tier: _Optional[str] = ..., self_hosted_tier: _Optional[str] = ..., calls_per_month: _Optional[float] = ..., monthly_usd_at_break_even: _Optional[float] = ...) -> None: ...
 
 class QuoteWorkloadResponse(_message.Message):
-    __slots__ = ("tiers", "routed", "break_even", "table_version")
+    __slots__ = ("tiers", "routed", "break_even", "table_version", "cascade")
     TIERS_FIELD_NUMBER: _ClassVar[int]
     ROUTED_FIELD_NUMBER: _ClassVar[int]
     BREAK_EVEN_FIELD_NUMBER: _ClassVar[int]
     TABLE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CASCADE_FIELD_NUMBER: _ClassVar[int]
     tiers: _containers.RepeatedCompositeFieldContainer[MonthlyCost]
     routed: MonthlyCost
     break_even: _containers.RepeatedCompositeFieldContainer[BreakEven]
     table_version: str
-    def __init__(self, tiers: _Optional[_Iterable[_Union[MonthlyCost, _Mapping]]] = ..., routed: _Optional[_Union[MonthlyCost, _Mapping]] = ..., break_even: _Optional[_Iterable[_Union[BreakEven, _Mapping]]] = ..., table_version: _Optional[str] = ...) -> None: ...
+    cascade: MonthlyCost
+    def __init__(self, tiers: _Optional[_Iterable[_Union[MonthlyCost, _Mapping]]] = ..., routed: _Optional[_Union[MonthlyCost, _Mapping]] = ..., break_even: _Optional[_Iterable[_Union[BreakEven, _Mapping]]] = ..., table_version: _Optional[str] = ..., cascade: _Optional[_Union[MonthlyCost, _Mapping]] = ...) -> None: ...
 
 class ListTiersRequest(_message.Message):
     __slots__ = ()

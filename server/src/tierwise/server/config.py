@@ -23,6 +23,10 @@ DEFAULT_ENCODER: Final = "transformer"
 # entry takes ≈1.5 KB whatever the query length (the key holds a digest of the text), so
 # ≈6 MB when full. 0 turns the cache off.
 DEFAULT_DECISION_CACHE_ENTRIES: Final = 4096
+# Decision ids remembered for outcome reports (≈150 bytes each); older ones are judged by the
+# outcome store when there is one.
+DEFAULT_RECENT_DECISIONS: Final = 100_000
+DEFAULT_MAX_OUTCOMES_PER_BATCH: Final = 500
 # Intra-op threads for a model call that starts while no other call runs (RouterModel's solo
 # session): MiniLM int8 on 2 cores answers a lone request in 3.7 instead of 4.6 ms (p50); the
 # static-table graph is too small to gain from threads. Concurrent calls keep one thread each.
@@ -66,9 +70,23 @@ class ServerSettings:
     auth_tokens: tuple[str, ...] = ()
     # Tokens for AdminService (policy reloads); empty: the auth_tokens above.
     admin_tokens: tuple[str, ...] = ()
+    # Outcome store: a SQLite file path (or sqlite:///path) or a postgresql:// URL; None keeps
+    # outcomes in metrics only.
+    outcome_store: str | None = None
+    # Off by default: the store keeps raw query text only when the operator opts in (replay
+    # from the store needs it to score the queries).
+    store_query_text: bool = False
+    recent_decisions: int = DEFAULT_RECENT_DECISIONS
+    max_outcomes_per_batch: int = DEFAULT_MAX_OUTCOMES_PER_BATCH
 
     def __post_init__(self) -> None:
-        for name in ("max_workers", "max_concurrent_rpcs", "max_message_bytes"):
+        for name in (
+            "max_workers",
+            "max_concurrent_rpcs",
+            "max_message_bytes",
+            "recent_decisions",
+            "max_outcomes_per_batch",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1")
         if self.max_concurrent_rpcs < self.max_workers:

@@ -82,6 +82,18 @@ def register(subparsers: Any) -> None:
         help="bearer tokens for AdminService (policy reloads); default: --auth-token-file's",
     )
     parser.add_argument("--max-message-bytes", type=int, default=config.DEFAULT_MAX_MESSAGE_BYTES)
+    parser.add_argument(
+        "--outcome-store",
+        default=env_default("OUTCOME_STORE"),
+        help="where ReportOutcomes are kept: a SQLite file path, or postgresql://… for a fleet "
+        "(env TIERWISE_OUTCOME_STORE; unset: metrics only)",
+    )
+    parser.add_argument(
+        "--store-query-text",
+        action="store_true",
+        help="keep raw query text in the outcome store (off: replay --from-store cannot "
+        "score stored outcomes)",
+    )
     parser.set_defaults(handler=_run_serve)
 
 
@@ -124,5 +136,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         auth_tokens=_read_tokens(args.auth_token_file, "--auth-token-file"),
         admin_tokens=_read_tokens(args.admin_token_file, "--admin-token-file"),
         max_message_bytes=args.max_message_bytes,
+        outcome_store=args.outcome_store,
+        store_query_text=args.store_query_text,
     )
     return serve(settings)

@@ -208,6 +208,10 @@ def render_markdown(result: ReplayResult) -> str:
             f"| {result.targets[i]:g}{mark} | {t.quality:.3f} | {_usd(t.cost_usd)} | "
             f"{v.quality:.3f} | {_usd(v.cost_usd)} |"
         )
+    if result.cascade is not None:
+        from tierwise.server.replay.cascade import markdown
+
+        out += ["", *markdown(result.cascade)]
     out += ["", "## Warnings", ""]
     out += [f"- {w}" for w in result.warnings] or ["- none"]
     if result.issues:

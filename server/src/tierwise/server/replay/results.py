@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierwise.server.replay import escalation
+from tierwise.server.replay import cascade, escalation
 from tierwise.server.replay.sweep import Interval, Point
 
 
@@ -87,3 +87,5 @@ class ReplayResult:
     warnings: tuple[str, ...]
     scoring_s: float
     analysis_s: float
+    # Cascade and hybrid replayed next to the classifier (--strategy cascade|hybrid|all).
+    cascade: cascade.CascadeComparison | None = None

@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 
 from tierwise.server.cli.common import Progress
-from tierwise.server.replay import escalation, fit, report, sweep
+from tierwise.server.replay import cascade, escalation, fit, report, sweep
 from tierwise.server.replay.dataset import (
     MIN_USABLE_LINES,
     InputIssues,
@@ -26,6 +26,7 @@ from tierwise.server.replay.policy_file import replay_policy_text
 from tierwise.server.replay.results import HeadResult, PartResult, ReplayResult
 from tierwise.server.replay.scoring import ScoredSet, score_queries
 from tierwise.server.replay.sweep import Interval, Point
+from tierwise.server.routing.cascade_policy import CascadeSettings, Strategy
 from tierwise.server.routing.policy import (
     ABILITY_LIMIT,
     DISCRIMINATION_RANGE,
@@ -57,8 +58,19 @@ class ReplayOptions:
     strict: bool = False
     bootstrap_resamples: int = 1000
     confidence: float = 0.95
+    # classifier (up-front routing only), cascade, hybrid or all (side by side).
+    strategy: str = "classifier"
+    # Simulate a verifier of this AUC when the input carries no `verifier` scores.
+    verifier_auc: float | None = None
 
     def __post_init__(self) -> None:
+        if self.strategy not in cascade.STRATEGY_CHOICES:
+            raise ValueError(
+                f"--strategy must be one of {', '.join(cascade.STRATEGY_CHOICES)} "
+                f"(got {self.strategy!r})"
+            )
+        if self.verifier_auc is not None and not 0.5 < self.verifier_auc < 1.0:
+            raise ValueError(f"--verifier-auc must be in (0.5, 1) (got {self.verifier_auc})")
         if not (math.isfinite(self.quality_target) and 0.0 < self.quality_target <= 1.0):
             raise ValueError(f"--quality-target must be in (0, 1] (got {self.quality_target})")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -395,6 +407,25 @@ def run_replay(
         (tune_result, val_result),
     )
 
+    comparison: cascade.CascadeComparison | None = None
+    plan_paths: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    if options.strategy != "classifier":
+        comparison, plan_paths, cascade_settings = _compare_strategies(
+            router,
+            scored,
+            rules_policy,
+            chosen_target,
+            difficulty,
+            allowed,
+            mapping,
+            tune,
+            validation,
+            options,
+            fit.bimodality_coefficient(difficulty[tune]),
+            rng,
+        )
+        rules_policy = dataclasses.replace(rules_policy, cascade=cascade_settings)
+
     # 4. The policy file, read back exactly as the server will read it.
     options.out_dir.mkdir(parents=True, exist_ok=True)
     policy_path = options.out_dir / "policy.toml"
@@ -415,6 +446,15 @@ def run_replay(
     mismatches = _write_decisions(
         decisions_path, router, scored, written, difficulty, allowed, tune, table
     )
+    if plan_paths:
+        ordered = [tiers[i] for i in ability_order]
+        cascade.annotate_decisions(
+            decisions_path,
+            ordered,
+            {t: i for i, t in enumerate(tiers)},
+            scored.cost_usd,
+            plan_paths,
+        )
 
     counts = {
         t: (
@@ -483,8 +523,94 @@ def run_replay(
         warnings=tuple(warnings),
         scoring_s=scoring_s,
         analysis_s=time.perf_counter() - started - scoring_s,
+        cascade=comparison,
     )
     return report.write_artefacts(result)
+
+
+def _compare_strategies(
+    router: Router,
+    scored: ScoredSet,
+    policy: Policy,
+    target: float,
+    difficulty: np.ndarray,
+    allowed: tuple[str, ...],
+    mapping: Mapping[str, str],
+    tune: np.ndarray,
+    validation: np.ndarray,
+    options: ReplayOptions,
+    bimodality: float,
+    rng: np.random.Generator,
+) -> tuple[
+    cascade.CascadeComparison,
+    dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    CascadeSettings,
+]:
+    """Verifier scores (given or simulated), then the strategies tuned and measured."""
+    tiers = scored.tiers
+    scores = cascade.read_verifier_scores(options.input_path, scored.lines, tiers, mapping)
+    if scores is not None:
+        source = "scores from the input's `verifier` fields"
+    elif options.verifier_auc is not None:
+        seed = options.seed + 2
+        scores = cascade.simulate_verifier(scored.outcomes, options.verifier_auc, seed)
+        source = (
+            f"simulated (assumption: binormal verifier of AUC {options.verifier_auc:g}, "
+            f"seed {seed})"
+        )
+    else:
+        raise ValueError(
+            f"--strategy {options.strategy} needs verifier scores: give each line "
+            "`verifier: {tier: score}` or simulate one with --verifier-auc A"
+        )
+    headless = dataclasses.replace(policy, head=None, quality_target=target)
+    choice = np.array(
+        [
+            tiers.index(
+                router.decide(
+                    scored.route_input(i, allowed),
+                    scored.prediction(i, float(difficulty[i])),
+                    headless,
+                ).tier
+            )
+            for i in range(scored.size)
+        ]
+    )
+    strategies: tuple[Strategy, ...] = (
+        ("classifier", "cascade", "hybrid")
+        if options.strategy == "all"
+        else ("classifier", options.strategy)  # type: ignore[assignment]
+    )
+    order = [tiers.index(t) for t in policy.by_ability(tiers)]
+    comparison, paths = cascade.compare(
+        tiers=tiers,
+        ability_order=order,
+        outcomes=scored.outcomes,
+        costs=scored.cost_usd,
+        scores=scores,
+        classifier_choice=choice,
+        p_success=np.array(
+            [
+                [
+                    headless.p_success(t, float(difficulty[i]), tuple(scored.skills[i]))
+                    for t in tiers
+                ]
+                for i in range(scored.size)
+            ]
+        ),
+        tune=tune,
+        validation=validation,
+        strategies=strategies,
+        quality_target=options.quality_target,
+        verifier_source=source,
+        bimodality=bimodality,
+        resamples=options.bootstrap_resamples,
+        confidence=options.confidence,
+        rng=rng,
+    )
+    measured = [a for a in comparison.verifier_auc.values() if math.isfinite(a)]
+    auc = float(np.mean(measured)) if measured else (options.verifier_auc or 0.8)
+    return comparison, dict(paths), cascade.settings_for(comparison, auc)
 
 
 def _write_decisions(

@@ -20,6 +20,12 @@ from typing import Any, Final
 
 from tierwise.classifier import success
 from tierwise.server.errors import PolicyError
+from tierwise.server.routing.cascade_policy import (
+    DEFAULT_CASCADE,
+    CascadeSettings,
+    parse_cascade,
+    render_cascade,
+)
 
 DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
 # What a policy file accepts (replay clips its fits to the same bounds).
@@ -34,6 +40,7 @@ _TOP_KEYS: Final = {
     "ood",
     "description",
     "head",
+    "cascade",
 }
 _HEAD_KEYS: Final = {"encoder", "weights", "bias", "note"}
 _TIER_KEYS: Final = {"ability", "output_tokens_multiplier", "skills"}
@@ -84,6 +91,8 @@ class Policy:
     # escalation rule, kept on by default only where replay measured that it pays.
     escalate_out_of_distribution: bool = True
     head: LinearHead | None = None
+    # Strategy, tier order and acceptance thresholds for cascade plans (routing/plan.py).
+    cascade: CascadeSettings = DEFAULT_CASCADE
 
     def p_success(self, tier_id: str, difficulty: float, skills: Sequence[float] = ()) -> float:
         """P(tier solves the query); ``skills`` is the query's skill profile (model output)."""
@@ -215,6 +224,7 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
         escalate_truncated=escalate_truncated,
         escalate_out_of_distribution=escalate_ood,
         source_text=text,
+        cascade=parse_cascade(source, data.get("cascade"), list(tiers)),
     )
 
 
@@ -308,6 +318,7 @@ def render_policy(
         lines.append(f"bias = {float(policy.head.bias)!r}")
         lines.append(f"weights = [{', '.join(repr(float(w)) for w in policy.head.weights)}]")
         lines.append("")
+    lines.extend(render_cascade(policy.cascade))
     return "\n".join(lines)
 
 

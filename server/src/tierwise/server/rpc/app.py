@@ -22,14 +22,20 @@ from tierwise.cost_tables.tables import TierTable, load_tier_table
 from tierwise.server.config import ServerSettings
 from tierwise.server.errors import PolicyError, StartupError
 from tierwise.server.metrics import Metrics
+from tierwise.server.outcomes.metrics import OutcomeMetrics
+from tierwise.server.outcomes.recorder import OutcomeRecorder
+from tierwise.server.outcomes.registry import DecisionRegistry
+from tierwise.server.outcomes.store import StoreError, open_store
+from tierwise.server.outcomes.writer import BackgroundWriter
 from tierwise.server.routing.default_policy import default_policy
 from tierwise.server.routing.policy import PolicyHolder, load_policy
 from tierwise.server.routing.router import Router
 from tierwise.server.rpc.admin_service import AdminService, reload_policy
 from tierwise.server.rpc.handlers import InFlight, ShedCounter, service_handler
+from tierwise.server.rpc.outcome_service import OutcomeService
 from tierwise.server.rpc.pricing_service import PricingService
 from tierwise.server.rpc.router_service import RouterService
-from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
+from tierwise.v1 import admin_pb2, outcomes_pb2, pricing_pb2, router_pb2
 
 _log = structlog.get_logger("tierwise.server")
 
@@ -37,6 +43,7 @@ SERVICES = (
     router_pb2.DESCRIPTOR.services_by_name["RouterService"],
     pricing_pb2.DESCRIPTOR.services_by_name["PricingService"],
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
+    outcomes_pb2.DESCRIPTOR.services_by_name["OutcomeService"],
 )
 
 
@@ -97,6 +104,26 @@ def load_components(settings: ServerSettings) -> Components:
     return Components(table, model, policies, Router(model, table, policies))
 
 
+def build_recorder(settings: ServerSettings, metrics: Metrics) -> OutcomeRecorder:
+    """Decision ids and outcome reports; persisted when an outcome store is configured."""
+    outcome_metrics = OutcomeMetrics(metrics.registry)
+    registry = DecisionRegistry(settings.recent_decisions)
+    if settings.outcome_store is None:
+        return OutcomeRecorder(registry, outcome_metrics)
+    try:
+        store = open_store(settings.outcome_store)
+    except StoreError as error:
+        raise StartupError(str(error)) from error
+    writer = BackgroundWriter(store, on_write=outcome_metrics.observe_write)
+    return OutcomeRecorder(
+        registry,
+        outcome_metrics,
+        store=store,
+        writer=writer,
+        store_query_text=settings.store_query_text,
+    )
+
+
 def _credentials(settings: ServerSettings) -> grpc.ServerCredentials | None:
     if settings.tls is None:
         return None
@@ -146,6 +173,7 @@ class TierwiseServer:
             ],
         )
         c = self.components
+        self.recorder = build_recorder(settings, self.metrics)
         servicers = (
             RouterService(
                 c.router,
@@ -153,9 +181,11 @@ class TierwiseServer:
                 max_batch_requests=settings.max_batch_requests,
                 log_query_text=settings.log_query_text,
                 decision_cache_entries=settings.decision_cache_entries,
+                recorder=self.recorder,
             ),
             PricingService(c.table),
             AdminService(c.policies, self.metrics),
+            OutcomeService(self.recorder, c.table.ids(), max_batch=settings.max_outcomes_per_batch),
         )
         self._server.add_generic_rpc_handlers(
             [
@@ -221,6 +251,8 @@ class TierwiseServer:
         self.health.enter_graceful_shutdown()
         started = time.perf_counter()
         self._server.stop(grace).wait()
+        # Outcomes accepted before the stop are written before the process goes.
+        self.recorder.close()
         self.metrics.stop_http()
         _log.info("server.stopped", drained_s=round(time.perf_counter() - started, 3))
 

@@ -77,7 +77,7 @@ def workload_from_message(message: pricing_pb2.Workload) -> Workload:
     )
 
 
-def _monthly_cost_message(cost: TierMonthlyCost) -> pricing_pb2.MonthlyCost:
+def monthly_cost_message(cost: TierMonthlyCost) -> pricing_pb2.MonthlyCost:
     message = pricing_pb2.MonthlyCost(
         tier=cost.tier_id,
         model=cost.model,
@@ -110,12 +110,12 @@ def _break_even_message(item: BreakEven) -> pricing_pb2.BreakEven:
 
 def workload_quote_message(quote: WorkloadQuote) -> pricing_pb2.QuoteWorkloadResponse:
     message = pricing_pb2.QuoteWorkloadResponse(
-        tiers=[_monthly_cost_message(c) for c in quote.tiers],
+        tiers=[monthly_cost_message(c) for c in quote.tiers],
         break_even=[_break_even_message(b) for b in quote.break_even],
         table_version=quote.table_version,
     )
     if quote.routed is not None:
-        message.routed.CopyFrom(_monthly_cost_message(quote.routed))
+        message.routed.CopyFrom(monthly_cost_message(quote.routed))
     return message
 
 

@@ -9,6 +9,7 @@ from tierwise.cost_tables.tables import TierTable
 from tierwise.cost_tables.workload import quote_workload
 from tierwise.server.errors import InvalidRequestError
 from tierwise.server.rpc import pricing_messages
+from tierwise.server.rpc.cascade_pricing import add_cascade_quote
 from tierwise.server.rpc.status import rpc_errors
 from tierwise.v1 import pricing_pb2, pricing_pb2_grpc
 
@@ -39,7 +40,9 @@ class PricingService(pricing_pb2_grpc.PricingServiceServicer):
                 raise InvalidRequestError("workload", "required")
             workload = pricing_messages.workload_from_message(request.workload)
             quote = quote_workload(self._table, workload)
-            return pricing_messages.workload_quote_message(quote)
+            response = pricing_messages.workload_quote_message(quote)
+            add_cascade_quote(self._table, request, response)
+            return response
 
     def ListTiers(
         self, request: pricing_pb2.ListTiersRequest, context: grpc.ServicerContext

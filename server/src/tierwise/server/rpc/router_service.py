@@ -12,9 +12,10 @@ import structlog
 from tierwise.server.errors import InvalidRequestError
 from tierwise.server.logs import query_fields
 from tierwise.server.metrics import Metrics
+from tierwise.server.outcomes.recorder import OutcomeRecorder
 from tierwise.server.routing.decision_cache import DecisionCache, cache_key
 from tierwise.server.routing.router import RouteDecision, RouteInput, Router
-from tierwise.server.rpc import route_messages
+from tierwise.server.rpc import plan_messages, route_messages
 from tierwise.server.rpc.status import rpc_errors
 from tierwise.v1 import router_pb2, router_pb2_grpc
 
@@ -33,7 +34,9 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
         max_batch_requests: int,
         log_query_text: bool,
         decision_cache_entries: int = 0,
+        recorder: OutcomeRecorder | None = None,
     ) -> None:
+        self._recorder = recorder
         self._router = router
         self._metrics = metrics
         self._max_batch_requests = max_batch_requests
@@ -110,7 +113,15 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
             item = route_messages.route_input(request, self._known_tiers)
             decision, cached = self._decide(item)
             self._record(item, decision, cached)
-            return route_messages.route_response(decision)
+            return self._response(request, item, decision)
+
+    def _response(
+        self, request: router_pb2.RouteRequest, item: RouteInput, decision: RouteDecision
+    ) -> router_pb2.RouteResponse:
+        response = route_messages.route_response(decision)
+        policy = self._router.policies.current
+        plan_messages.apply(response, request, item, decision, policy, self._recorder)
+        return response
 
     def RouteBatch(
         self, request: router_pb2.RouteBatchRequest, context: grpc.ServicerContext
@@ -130,13 +141,15 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
                         f"requests[{index}].{error.field}", str(error)
                     ) from error
             responses = []
+            singles = request.requests
             for start in range(0, len(items), BATCH_CHUNK):
                 if not context.is_active():
                     # The client gave up (deadline or cancel): stop spending CPU on it.
                     _log.info("route_batch.abandoned", done=start, total=count)
                     return router_pb2.RouteBatchResponse()
                 chunk = items[start : start + BATCH_CHUNK]
-                for item, (decision, cached) in zip(chunk, self._decide_many(chunk), strict=True):
+                decided = zip(chunk, self._decide_many(chunk), strict=True)
+                for offset, (item, (decision, cached)) in enumerate(decided):
                     self._record(item, decision, cached)
-                    responses.append(route_messages.route_response(decision))
+                    responses.append(self._response(singles[start + offset], item, decision))
             return router_pb2.RouteBatchResponse(responses=responses)

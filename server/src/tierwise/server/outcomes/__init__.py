@@ -1,0 +1,1 @@
+"""Outcome reporting: what happened after each decision, kept in a store replay can read."""
