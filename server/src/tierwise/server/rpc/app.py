@@ -176,6 +176,14 @@ class TierwiseServer:
                 ("grpc.max_send_message_length", settings.max_message_bytes),
                 # Fail loudly if the port is taken instead of silently sharing it.
                 ("grpc.so_reuseport", 0),
+                # BDP probing grows each stream's receive window toward megabytes, so 128
+                # unauthenticated 5 MiB calls made grpc buffer ≈170 MiB before any handler
+                # ran; the fixed 64 KiB window bounds what a call not yet read can hold.
+                ("grpc.http2.bdp_probe", 0),
+                # The SDK pings every second to notice a frozen replica: allow it.
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_recv_ping_interval_without_data_ms", 500),
+                ("grpc.http2.max_ping_strikes", 0),
                 # Clients re-resolve DNS when a connection ends: bounded connection age lets
                 # long-lived clients find replicas added by a scale-out.
                 ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
