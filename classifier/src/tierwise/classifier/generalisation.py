@@ -166,15 +166,20 @@ class FamilyResult:
         return float(np.mean(vals)) if vals else float("nan")
 
 
+# Scores of the held-out rows for one weak → strong pair: higher = send to the strong model
+# first (predicted difficulty, or the predicted gain P(strong ok) − P(weak ok)).
+PairScore = Callable[[str, str], np.ndarray]
+
+
 def score_family(
     family: str,
     items: Sequence[data_mod.Item],
     rows: np.ndarray,
-    score: np.ndarray,
+    pair_score: PairScore,
     resamples: int,
     seed: int,
 ) -> FamilyResult:
-    """APGR of ``score`` (higher = send to the strong model first) on the family's pairs."""
+    """APGR of the pair scores on the family's pairs."""
     pairs = []
     for label, weak, strong in CANDIDATE_PAIRS:
         both = [k for k, i in enumerate(rows) if {weak, strong} <= items[i].outcomes.keys()]
@@ -186,28 +191,36 @@ def score_family(
         gap = float(ys.mean() - yw.mean())
         if gap < MIN_PAIR_GAP:
             continue
-        interval = apgr_interval(score[have], yw, ys, resamples, seed)
+        interval = apgr_interval(pair_score(weak, strong)[have], yw, ys, resamples, seed)
         pairs.append(PairResult(label, weak, strong, gap, interval))
     return FamilyResult(family, len(rows), tuple(pairs))
 
 
-# A fit-and-score function: (training rows, held-out rows) → held-out scores.
-FitScore = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# A fit-and-score function: (training rows, held-out rows) → the held-out rows' pair scores.
+FitScore = Callable[[np.ndarray, np.ndarray], PairScore]
+
+
+def family_splits(
+    items: Sequence[data_mod.Item],
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(family, rows of every other labelled query, the family's rows), families sorted."""
+    families = [family_of(it) for it in items]
+    labelled = np.array([f is not None for f in families])
+    splits = []
+    for family in sorted({f for f in families if f is not None}):
+        held = np.array([f == family for f in families])
+        splits.append((family, np.where(labelled & ~held)[0], np.where(held)[0]))
+    return splits
 
 
 def leave_one_source_out(
     items: Sequence[data_mod.Item], fit_score: FitScore, resamples: int, seed: int
 ) -> list[FamilyResult]:
     """For each family: fit on every other labelled query, score the family's queries."""
-    families = [family_of(it) for it in items]
-    labelled = np.array([f is not None for f in families])
     results = []
-    for family in sorted({f for f in families if f is not None}):
-        held = np.array([f == family for f in families])
-        train_rows = np.where(labelled & ~held)[0]
-        test_rows = np.where(held)[0]
-        score = fit_score(train_rows, test_rows)
-        result = score_family(family, items, test_rows, score, resamples, seed)
+    for family, train_rows, test_rows in family_splits(items):
+        pair_score = fit_score(train_rows, test_rows)
+        result = score_family(family, items, test_rows, pair_score, resamples, seed)
         if result.pairs:
             results.append(result)
     return results
@@ -265,3 +278,105 @@ def score_chat(chat: ChatSet, score: np.ndarray, resamples: int, seed: int) -> C
     }
     mean = mean_apgr_interval(score, list(chat.pairs.values()), resamples, seed)
     return ChatResult(per_pair, mean)
+
+
+def mean_over_families(families: Sequence[FamilyResult]) -> float:
+    vals = [f.mean_apgr for f in families if np.isfinite(f.mean_apgr)]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def _ci(r: Interval) -> str:
+    return f"{r.value:.3f} [{r.lo:.3f}, {r.hi:.3f}]"
+
+
+def render_families(families: Sequence[FamilyResult]) -> list[str]:
+    """Markdown: one row per held-out family, its pairs with intervals, and the mean."""
+    rows = [
+        "| held-out family | queries | weak → strong: APGR [95 % CI] (gap) | family mean |",
+        "|---|---|---|---|",
+    ]
+    for f in families:
+        pairs = "; ".join(f"{p.label} {_ci(p.apgr)} ({p.gap:.2f})" for p in f.pairs)
+        rows.append(f"| {f.family} | {f.n_queries} | {pairs} | {f.mean_apgr:.3f} |")
+    rows.append(f"| **mean over families** | | | **{mean_over_families(families):.3f}** |")
+    return rows
+
+
+def render_chat(result: ChatResult) -> list[str]:
+    rows = ["| chat pair (judge: weak → strong) | APGR [95 % CI] |", "|---|---|"]
+    rows += [f"| {label} | {_ci(r)} |" for label, r in result.pairs.items()]
+    rows.append(f"| **mean over pairs** (prompts resampled jointly) | **{_ci(result.mean)}** |")
+    return rows
+
+
+@dataclass(frozen=True)
+class RouterRecipe:
+    """How the shipped router is fitted, so leave-one-source-out refits exactly that."""
+
+    ridge_penalty: float
+    guessing_floors: bool
+    oof_folds: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class LosoResult:
+    by_gain: tuple[FamilyResult, ...]  # pairs ranked by predicted P(strong) − P(weak)
+    by_difficulty: tuple[FamilyResult, ...]  # pairs ranked by predicted difficulty
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
+
+
+def loso_router(
+    items: Sequence[data_mod.Item],
+    prior_x: np.ndarray,
+    head_x: np.ndarray,
+    recipe: RouterRecipe,
+    resamples: int,
+) -> LosoResult:
+    """Leave-one-source-out of the shipped recipe: joint IRT targets (``prior_x`` links the
+    sources' scales), a ridge from ``head_x`` to difficulty, abilities and IRT scale re-fitted
+    on out-of-fold difficulties. A pair whose models only the held-out family has (GPT-3 on
+    GSM8K) is ranked with the Mixtral/GPT-4 abilities, as an unseen user tier would be."""
+    from tierwise.classifier import irt, ridge
+
+    by_gain: list[FamilyResult] = []
+    by_difficulty: list[FamilyResult] = []
+    for family, train_rows, test_rows in family_splits(items):
+        chance = [items[i].chance if recipe.guessing_floors else 0.0 for i in train_rows]
+        obs = irt.build_observations([items[i].outcomes for i in train_rows], chance)
+        fit = irt.fit_irt(obs, prior_x[train_rows])
+        model = ridge.fit_ridge(head_x[train_rows], fit.b, recipe.ridge_penalty)
+        oof = ridge.out_of_fold(
+            head_x[train_rows], fit.b, recipe.ridge_penalty, recipe.oof_folds, recipe.seed
+        )
+        theta, scale = irt.refit_abilities(obs, oof)
+        d = model.predict(head_x[test_rows])
+
+        def gain(
+            weak: str,
+            strong: str,
+            d: np.ndarray = d,
+            theta: dict[str, float] = theta,
+            scale: float = scale,
+        ) -> np.ndarray:
+            if weak not in theta or strong not in theta:
+                weak, strong = data_mod.MIXTRAL, data_mod.GPT4
+            return np.asarray(
+                _sigmoid(scale * (theta[strong] - d)) - _sigmoid(scale * (theta[weak] - d))
+            )
+
+        def difficulty(weak: str, strong: str, d: np.ndarray = d) -> np.ndarray:
+            return d
+
+        scorers: tuple[tuple[list[FamilyResult], PairScore], ...] = (
+            (by_gain, gain),
+            (by_difficulty, difficulty),
+        )
+        for out, score in scorers:
+            result = score_family(family, items, test_rows, score, resamples, recipe.seed)
+            if result.pairs:
+                out.append(result)
+    return LosoResult(tuple(by_gain), tuple(by_difficulty))

@@ -57,6 +57,8 @@ def render_policy(
     if base.min_centroid_similarity is not None:
         lines.append(f"min_centroid_similarity = {base.min_centroid_similarity!r}")
     lines.append(f"escalate_truncated = {'true' if base.escalate_truncated else 'false'}")
+    ood_rule = "true" if base.escalate_out_of_distribution else "false"
+    lines.append(f"escalate_out_of_distribution = {ood_rule}")
     lines.append("")
     if head is not None:
         lines.append("[head]")

@@ -70,6 +70,31 @@ def _part_table(result: ReplayResult, part: PartResult) -> list[str]:
     return lines
 
 
+def _rule_table(result: ReplayResult) -> list[str]:
+    """Each escalation rule's effect on the validation part."""
+    rows = [
+        "## Escalation rules (validation part)",
+        "",
+        f"The written policy escalates {result.escalation_rate:.1%} of validation queries one "
+        f"tier (the policy replay started from: {result.validation.escalation_rate:.1%}). "
+        "A rule stays on only if, on the tuning part, the quality it buys per extra "
+        "dollar is at least the policy's own marginal rate (raising the quality target would "
+        "otherwise buy the same quality for less).",
+        "",
+        "| rule | in the written policy | escalates | quality gain | extra cost / 1k "
+        "| quality per $ | policy's marginal quality per $ |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in result.rule_effects:
+        rate = "—" if e.quality_per_usd is None else f"{e.quality_per_usd:.1f}"
+        margin = "—" if e.marginal_quality_per_usd is None else f"{e.marginal_quality_per_usd:.1f}"
+        rows.append(
+            f"| {e.rule} | {'on' if e.enabled else 'off'} | {e.escalated_share:.1%} | "
+            f"{e.quality_gain:+.4f} | {_usd(e.extra_cost_usd)} | {rate} | {margin} |"
+        )
+    return rows
+
+
 def render_markdown(result: ReplayResult) -> str:
     pct = f"{result.quality_target:.0%}"
     conf = "95%"
@@ -111,6 +136,12 @@ def render_markdown(result: ReplayResult) -> str:
     out += [
         "",
         f"Tier mix — tuning: {_mix(tune)}; validation: {_mix(val)}.",
+        "",
+        f"Without a router, the best random mix of two adjacent tiers at the policy's "
+        f"validation cost reaches quality {result.adjacent_mix_quality:.3f} (policy "
+        f"{val.quality.estimate:.3f}, {val.quality.estimate - result.adjacent_mix_quality:+.3f}).",
+        "",
+        *_rule_table(result),
         "",
         "## Validation part (not used for fitting or choosing)",
         "",

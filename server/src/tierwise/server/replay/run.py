@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 
 from tierwise.server.cli.common import Progress
-from tierwise.server.replay import fit, sweep
+from tierwise.server.replay import escalation, fit, sweep
 from tierwise.server.replay.dataset import (
     MIN_USABLE_LINES,
     InputIssues,
@@ -137,6 +137,11 @@ class ReplayResult:
     head: HeadResult | None
     tune: PartResult
     validation: PartResult
+    # Each escalation rule on the validation part, and the best mix of two adjacent tiers at
+    # the policy's validation cost (what a user gets without a router).
+    rule_effects: tuple[escalation.RuleEffect, ...]
+    escalation_rate: float  # validation queries the written policy escalates
+    adjacent_mix_quality: float
     bimodality: float
     warnings: tuple[str, ...]
     scoring_s: float
@@ -240,6 +245,38 @@ def _measure(
         current_policy=sweep.point_of(scored, rows, scored.current_choice[rows]),
         points=tuple(points),
         frontier=tuple(sweep.frontier(points)),
+    )
+
+
+def _escalation_rules(
+    router: Router,
+    scored: ScoredSet,
+    policy: Policy,
+    target: float,
+    difficulty: np.ndarray,
+    allowed: tuple[str, ...],
+    tune: np.ndarray,
+    validation: np.ndarray,
+    parts: tuple[PartResult, PartResult],
+) -> tuple[Policy, list[escalation.RuleEffect], float]:
+    """Keep each escalation rule only where it pays on the tuning part; report each rule and
+    the written policy's escalation rate on the validation part."""
+    at_target = dataclasses.replace(policy, quality_target=target)
+
+    def effects(rows: np.ndarray, part: PartResult, base: Policy) -> list[escalation.RuleEffect]:
+        point = Point(part.quality.estimate, part.cost_usd.estimate)
+        marginal = escalation.marginal_rate(part.points, part.frontier, point)
+        return escalation.rule_effects(router, scored, base, difficulty, allowed, rows, marginal)
+
+    decided = at_target
+    for effect in effects(tune, parts[0], at_target):
+        decided = escalation.with_rule(decided, effect.rule, effect.pays)
+    headless = dataclasses.replace(decided, head=None)
+    _, _, rate = escalation.outcome_at(router, scored, headless, difficulty, allowed, validation)
+    return (
+        dataclasses.replace(decided, quality_target=policy.quality_target),
+        effects(validation, parts[1], decided),
+        rate,
     )
 
 
@@ -425,12 +462,23 @@ def run_replay(
     ]
     tune_result, val_result = results
     target_interval = _target_interval(tune_sweep, scored, tune, options, chosen_target, rng)
+    rules_policy, rule_effects, escalation_rate = _escalation_rules(
+        router,
+        scored,
+        candidate_policy,
+        chosen_target,
+        difficulty,
+        allowed,
+        tune,
+        validation,
+        (tune_result, val_result),
+    )
 
     # 4. The policy file, read back exactly as the server will read it.
     options.out_dir.mkdir(parents=True, exist_ok=True)
     policy_path = options.out_dir / "policy.toml"
     text = render_policy(
-        policy,
+        rules_policy,
         quality_target=chosen_target,
         discrimination=fitted.discrimination,
         abilities=abilities,
@@ -510,6 +558,11 @@ def run_replay(
         head=head_result,
         tune=tune_result,
         validation=val_result,
+        rule_effects=tuple(rule_effects),
+        escalation_rate=escalation_rate,
+        adjacent_mix_quality=escalation.adjacent_mix_quality(
+            list(val_result.singles.values()), val_result.cost_usd.estimate
+        ),
         bimodality=bimodality,
         warnings=tuple(warnings),
         scoring_s=scoring_s,

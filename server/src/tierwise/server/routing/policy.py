@@ -34,7 +34,7 @@ _TOP_KEYS: Final = {
 }
 _HEAD_KEYS: Final = {"encoder", "weights", "bias", "note"}
 _TIER_KEYS: Final = {"ability", "output_tokens_multiplier", "skills"}
-_OOD_KEYS: Final = {"min_centroid_similarity", "escalate_truncated"}
+_OOD_KEYS: Final = {"min_centroid_similarity", "escalate_truncated", "escalate_out_of_distribution"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ class Policy:
     min_centroid_similarity: float | None
     escalate_truncated: bool
     source_text: str
+    # Escalate one tier when the query is far from the training distribution. Like every
+    # escalation rule, kept on by default only where replay measured that it pays.
+    escalate_out_of_distribution: bool = True
     head: LinearHead | None = None
 
     def p_success(self, tier_id: str, difficulty: float, skills: Sequence[float] = ()) -> float:
@@ -186,6 +189,9 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
     escalate_truncated = ood.get("escalate_truncated", True)
     if not isinstance(escalate_truncated, bool):
         raise PolicyError(source, "ood.escalate_truncated", "must be true or false")
+    escalate_ood = ood.get("escalate_out_of_distribution", True)
+    if not isinstance(escalate_ood, bool):
+        raise PolicyError(source, "ood.escalate_out_of_distribution", "must be true or false")
     return Policy(
         head=_head(source, data.get("head")),
         version=version.strip(),
@@ -202,6 +208,7 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
             )
         ),
         escalate_truncated=escalate_truncated,
+        escalate_out_of_distribution=escalate_ood,
         source_text=text,
     )
 

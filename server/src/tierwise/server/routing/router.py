@@ -167,7 +167,9 @@ class Router:
         ood = prediction.centroid_similarity < threshold
         chosen, code, reason = _choose(estimates, policy, target, item.max_cost_usd)
         escalated = False
-        escalate_why = _escalation_cause(ood, truncated and policy.escalate_truncated)
+        escalate_why = _escalation_cause(
+            ood and policy.escalate_out_of_distribution, truncated and policy.escalate_truncated
+        )
         if escalate_why:
             chosen, escalated, reason = _escalate(chosen, estimates, policy, reason, escalate_why)
         elif truncated:
