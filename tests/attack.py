@@ -11,6 +11,7 @@ A tiny ONNX bundle is built on the fly, as in tests/soak.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -19,7 +20,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -251,10 +252,8 @@ def back_pressure(server: ServerProcess, metrics_port: int, *, burst: int) -> di
         counted = _counted(_metrics_text(metrics_port), "RESOURCE_EXHAUSTED")
         for index in range(500):
             bogus = _raw(channel, f"/tierwise.v1.RouterService/Made{index}Up")
-            try:
+            with contextlib.suppress(grpc.RpcError):
                 bogus(b"", timeout=5)
-            except grpc.RpcError:
-                pass
         text = _metrics_text(metrics_port)
     series = sum(1 for line in text.splitlines() if line.startswith("tierwise_"))
     return {
@@ -326,14 +325,17 @@ def _run(name: str, model_dir: Path, policy: Path, scratch: Path) -> dict[str, o
         server = ServerProcess(model_dir, policy)
         server.start()
         try:
-            return {"attack": "anonymous ReloadPolicy, default flags", "code": anonymous_reload(
-                server.address
-            )}
+            return {
+                "attack": "anonymous ReloadPolicy, default flags",
+                "code": anonymous_reload(server.address),
+            }
         finally:
             server.stop()
     if name == "metrics":
         port = free_port()
-        server = ServerProcess(model_dir, policy, extra_args=["--metrics-address", f"127.0.0.1:{port}"])
+        server = ServerProcess(
+            model_dir, policy, extra_args=["--metrics-address", f"127.0.0.1:{port}"]
+        )
         server.start()
         try:
             return back_pressure(server, port, burst=300)

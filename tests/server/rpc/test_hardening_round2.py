@@ -19,7 +19,6 @@ import pytest
 from attack import (
     TOKEN,
     frozen_replica,
-    histogram_workload,
     memory_flood,
     pricing_flood,
 )
@@ -167,9 +166,7 @@ def test_caller_and_feature_are_bounded_labels(tiny_settings: ServerSettings) ->
         server.stop(0)
 
 
-def test_frozen_replica_never_fails_routes_open(
-    tiny_bundle: Path, test_policy_file: Path
-) -> None:
+def test_frozen_replica_never_fails_routes_open(tiny_bundle: Path, test_policy_file: Path) -> None:
     first = ServerProcess(tiny_bundle, test_policy_file)
     second = ServerProcess(tiny_bundle, test_policy_file)
     first.start()
