@@ -3,7 +3,8 @@
 With round robin over several replicas, a call that lands on a frozen one (SIGSTOP, a GC
 pause, a stuck node) would wait the whole deadline and then fail open. Instead the first
 attempts get a fraction of the deadline each; on a timeout, UNAVAILABLE or
-RESOURCE_EXHAUSTED the next attempt goes to the next replica with what is left.
+UNAVAILABLE the next attempt goes to the next replica with what is left. (Not on
+RESOURCE_EXHAUSTED: that also means "message too large", which no replica would take.)
 """
 
 from __future__ import annotations
@@ -19,13 +20,7 @@ from tierwise.sdk.errors import DeadlineExceededError, TierwiseError
 T = TypeVar("T")
 
 # Codes where another replica may well answer.
-RETRY_CODES: Final = frozenset(
-    {
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-    }
-)
+RETRY_CODES: Final = frozenset({grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE})
 
 
 def with_attempts(

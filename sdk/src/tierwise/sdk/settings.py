@@ -92,11 +92,9 @@ class ClientSettings:
         method: dict[str, object] = {"name": [{"service": s} for s in _SERVICES]}
         if self.max_attempts > 1:  # grpc rejects a retry policy with maxAttempts < 2
             method["retryPolicy"] = retry
-        config = {
-            "loadBalancingConfig": [{"round_robin": {}}],
-            "methodConfig": [method],
-            "healthCheckConfig": {"serviceName": ""},
-        }
+        # No client-side health checking (healthCheckConfig): its Watch stream would hold
+        # one server thread per client channel for the channel's whole life.
+        config = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": [method]}
         return json.dumps(config)
 
     def channel_options(self) -> list[tuple[str, str | int]]:
@@ -112,7 +110,6 @@ class ClientSettings:
             ("grpc.keepalive_timeout_ms", self.keepalive_timeout_ms),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.max_pings_without_data", 0),
-            # Replicas reporting NOT_SERVING (draining) are skipped by round robin.
         ]
         if self.tls is not None and self.tls.server_name_override:
             options.append(("grpc.ssl_target_name_override", self.tls.server_name_override))

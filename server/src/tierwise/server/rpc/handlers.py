@@ -131,8 +131,8 @@ def _guard(
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline expired before start")
-            if not context.is_active():
-                return None  # the client went away while the call waited for a thread
+            if not context.is_active():  # the client went away while the call waited
+                context.abort(grpc.StatusCode.CANCELLED, "cancelled before start")
             data = _read_one(request_iterator)
             if data is None:
                 if context.is_active():
@@ -140,8 +140,7 @@ def _guard(
                 # Live a moment ago, cancelled while its body arrived: grpc refused a message
                 # over grpc.max_receive_message_length and answered RESOURCE_EXHAUSTED itself
                 # (a client cancelling in that instant is counted so too). Count what it saw.
-                context.set_code(grpc.StatusCode.RESOURCE_EXHAUSTED)
-                return None
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "message over the size limit")
             request = deserialize(data)
             del data
             if isinstance(request, _TooLarge):
