@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parse = _safe_deserializer(router_pb2.RouteRequest, settings.max_message_bytes)
     service = RouterService(router, metrics, max_batch_requests=1024, log_query_text=False)
     empty = router_pb2.RouteResponse()
-    guard = _guard("Route", lambda _r, _c: empty, metrics, [], InFlight())
+    guard = _guard("Route", lambda _r, _c: empty, parse, metrics, [], InFlight())
     cache = DecisionCache(DEFAULT_DECISION_CACHE_ENTRIES, components.policies)
 
     def timed(name: str, fn: Callable[[], Any]) -> Any:
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         request = timed("sdk: build RouteRequest", lambda: _requests.route(text, options))
         wire = request.SerializeToString()
         parsed = timed("server: parse request", lambda: parse(wire))
-        timed("server: _guard (around a no-op)", lambda: guard(parsed, FakeContext.make()))
+        timed("server: _guard (around a no-op)", lambda: guard(iter([wire]), FakeContext.make()))
         item = timed("server: route_input", lambda: route_messages.route_input(parsed, known))
         timed("cache: key + lookup (a miss)", lambda: cache.get(cache_key(item)))
         outputs = timed("floor: predict (tokenize + ONNX)", lambda: model.predict([item.text]))

@@ -88,7 +88,7 @@ class ServerProcess:
             self._stderr_thread.start()
             assert self.process.stdout is not None
             line = self.process.stdout.readline()
-            if re.search(rf"serving on 127\.0\.0\.1:{self.port}\b", line):
+            if re.search(rf"serving on [0-9.]+:{self.port}\b", line):
                 return time.monotonic() - started
             code = self.process.wait(timeout=10)
             self._reap()

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 
 from tierwise.sdk import _convert, _requests
+from tierwise.sdk._attempts import with_attempts
 from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
 from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
@@ -100,7 +101,12 @@ class TierwiseClient:
         deadline = timeout_s if timeout_s is not None else self.settings.route_timeout_s
         fallback = fail_open_tier or self.settings.fail_open_tier
         try:
-            response: router_pb2.RouteResponse = self._call(self._router.Route, request, deadline)
+            response: router_pb2.RouteResponse = with_attempts(
+                lambda timeout_s: self._call(self._router.Route, request, timeout_s),
+                deadline,
+                self.settings.route_attempt_fraction,
+                self.settings.route_attempts,
+            )
         except TierwiseError as error:
             return _convert.fail_open_or_raise(error, fallback)
         return _convert.decision(response)

@@ -13,6 +13,15 @@ DEFAULT_ROUTE_TIMEOUT_S: Final = 1.0
 DEFAULT_TIMEOUT_S: Final = 10.0
 DEFAULT_MAX_ATTEMPTS: Final = 3
 DEFAULT_MAX_MESSAGE_BYTES: Final = 8 * 1024 * 1024
+# route(): attempts within its deadline, each but the last at most this fraction of it, so a
+# hung replica costs ≈ a quarter of the deadline before the next replica is tried.
+DEFAULT_ROUTE_ATTEMPTS: Final = 3
+DEFAULT_ROUTE_ATTEMPT_FRACTION: Final = 0.25
+# Keepalive pings: a replica that stops answering them (frozen, partitioned) has its
+# connection closed within ≈ time + timeout, and round robin stops picking it until it
+# accepts a new connection. Tierwise servers allow pings this often.
+DEFAULT_KEEPALIVE_TIME_MS: Final = 1_000
+DEFAULT_KEEPALIVE_TIMEOUT_MS: Final = 1_000
 
 _SERVICES: Final = (
     "tierwise.v1.RouterService",
@@ -45,6 +54,10 @@ class ClientSettings:
     route_timeout_s: float = DEFAULT_ROUTE_TIMEOUT_S
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    route_attempts: int = DEFAULT_ROUTE_ATTEMPTS
+    route_attempt_fraction: float = DEFAULT_ROUTE_ATTEMPT_FRACTION
+    keepalive_time_ms: int = DEFAULT_KEEPALIVE_TIME_MS
+    keepalive_timeout_ms: int = DEFAULT_KEEPALIVE_TIMEOUT_MS
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     fail_open_tier: str | None = None
     bearer_token: str | None = None
@@ -59,6 +72,10 @@ class ClientSettings:
                 raise ValueError(f"{name}: must be > 0")
         if not 1 <= self.max_attempts <= 5:
             raise ValueError("max_attempts: must be between 1 and 5 (gRPC caps retries at 5)")
+        if not 1 <= self.route_attempts <= 5:
+            raise ValueError("route_attempts: must be between 1 and 5")
+        if not 0 < self.route_attempt_fraction <= 1:
+            raise ValueError("route_attempt_fraction: must be in (0, 1]")
         if self.bearer_token is not None and self.tls is None and not _is_loopback(self.target):
             raise ValueError(
                 "bearer_token: sending a token without TLS is only allowed on loopback"
@@ -76,6 +93,8 @@ class ClientSettings:
         method: dict[str, object] = {"name": [{"service": s} for s in _SERVICES]}
         if self.max_attempts > 1:  # grpc rejects a retry policy with maxAttempts < 2
             method["retryPolicy"] = retry
+        # No client-side health checking (healthCheckConfig): its Watch stream would hold
+        # one server thread per client channel for the channel's whole life.
         config = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": [method]}
         return json.dumps(config)
 
@@ -88,7 +107,10 @@ class ClientSettings:
             # Reconnect quickly after a replica restarts instead of backing off for seconds.
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 1000),
-            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.keepalive_time_ms", self.keepalive_time_ms),
+            ("grpc.keepalive_timeout_ms", self.keepalive_timeout_ms),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
         ]
         if self.tls is not None and self.tls.server_name_override:
             options.append(("grpc.ssl_target_name_override", self.tls.server_name_override))

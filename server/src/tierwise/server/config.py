@@ -16,7 +16,28 @@ DEFAULT_MAX_CONCURRENT_RPCS: Final = 64
 # A 1 MB query must fit with room for chat framing.
 DEFAULT_MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
 DEFAULT_GRACE_S: Final = 5.0
+# On SIGTERM health reports NOT_SERVING for this long (while still answering) before the
+# drain starts, so probes and health-checking clients see the pod leave. Part of grace_s.
+DEFAULT_DRAIN_NOTICE_S: Final = 1.0
 DEFAULT_MAX_BATCH_REQUESTS: Final = 1024
+# Threads and in-flight caps (running + waiting for a thread) of the other work classes
+# (rpc/admission.py). Route uses max_workers / max_concurrent_rpcs above. Pricing and batch
+# work is CPU-bound Python: one or two threads, so Route keeps most of the GIL under a flood.
+DEFAULT_BATCH_WORKERS: Final = 2
+DEFAULT_BATCH_MAX_IN_FLIGHT: Final = 16
+DEFAULT_PRICING_WORKERS: Final = 1
+DEFAULT_PRICING_MAX_IN_FLIGHT: Final = 16
+DEFAULT_ADMIN_WORKERS: Final = 1
+DEFAULT_ADMIN_MAX_IN_FLIGHT: Final = 4
+DEFAULT_HEALTH_WORKERS: Final = 2
+DEFAULT_HEALTH_MAX_IN_FLIGHT: Final = 32
+DEFAULT_OTHER_WORKERS: Final = 2
+DEFAULT_OTHER_MAX_IN_FLIGHT: Final = 8
+# QuoteWorkload prices every input × output histogram bucket pair per API tier (and again for
+# each break-even pair and batch side): one price evaluation takes ≈5 µs of Python, so this
+# bounds one request to ≈0.1 s of CPU. Buckets per side are capped on their own as well.
+DEFAULT_MAX_WORKLOAD_PRICE_EVALUATIONS: Final = 20_000
+DEFAULT_MAX_HISTOGRAM_BUCKETS: Final = 256
 # The shipped bundle's first encoder; any encoder its manifest lists can be chosen.
 DEFAULT_ENCODER: Final = "transformer"
 # Recent decisions kept for repeated requests (same text and options, same policy). An
@@ -50,7 +71,20 @@ class ServerSettings:
     max_concurrent_rpcs: int = DEFAULT_MAX_CONCURRENT_RPCS
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     grace_s: float = DEFAULT_GRACE_S
+    drain_notice_s: float = DEFAULT_DRAIN_NOTICE_S
     max_batch_requests: int = DEFAULT_MAX_BATCH_REQUESTS
+    batch_workers: int = DEFAULT_BATCH_WORKERS
+    batch_max_in_flight: int = DEFAULT_BATCH_MAX_IN_FLIGHT
+    pricing_workers: int = DEFAULT_PRICING_WORKERS
+    pricing_max_in_flight: int = DEFAULT_PRICING_MAX_IN_FLIGHT
+    admin_workers: int = DEFAULT_ADMIN_WORKERS
+    admin_max_in_flight: int = DEFAULT_ADMIN_MAX_IN_FLIGHT
+    health_workers: int = DEFAULT_HEALTH_WORKERS
+    health_max_in_flight: int = DEFAULT_HEALTH_MAX_IN_FLIGHT
+    other_workers: int = DEFAULT_OTHER_WORKERS
+    other_max_in_flight: int = DEFAULT_OTHER_MAX_IN_FLIGHT
+    max_workload_price_evaluations: int = DEFAULT_MAX_WORKLOAD_PRICE_EVALUATIONS
+    max_histogram_buckets: int = DEFAULT_MAX_HISTOGRAM_BUCKETS
     decision_cache_entries: int = DEFAULT_DECISION_CACHE_ENTRIES
     # None: DEFAULT_SOLO_INTRA_OP_THREADS for the encoder, capped at the machine's cores.
     solo_intra_op_threads: int | None = None
@@ -68,7 +102,8 @@ class ServerSettings:
     tls: TlsFiles | None = None
     # Bearer tokens accepted; empty disables authentication.
     auth_tokens: tuple[str, ...] = ()
-    # Tokens for AdminService (policy reloads); empty: the auth_tokens above.
+    # Tokens for AdminService (policy reloads); only these are accepted there. Empty: the
+    # auth_tokens above, which on a non-loopback address needs insecure_admin.
     admin_tokens: tuple[str, ...] = ()
     # Outcome store: a SQLite file path (or sqlite:///path) or a postgresql:// URL; None keeps
     # outcomes in metrics only.
@@ -78,6 +113,13 @@ class ServerSettings:
     store_query_text: bool = False
     recent_decisions: int = DEFAULT_RECENT_DECISIONS
     max_outcomes_per_batch: int = DEFAULT_MAX_OUTCOMES_PER_BATCH
+    # False: AdminService is not served at all.
+    enable_admin: bool = True
+    # Allow AdminService on a non-loopback address without admin tokens (off: refuse to start).
+    insecure_admin: bool = False
+    # RouteRequest.caller / .feature values kept as metric labels; others count as "other".
+    metric_callers: tuple[str, ...] = ()
+    metric_features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -86,6 +128,8 @@ class ServerSettings:
             "max_message_bytes",
             "recent_decisions",
             "max_outcomes_per_batch",
+            "max_workload_price_evaluations",
+            "max_histogram_buckets",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1")
@@ -99,6 +143,19 @@ class ServerSettings:
             raise ValueError("grace_s: must be >= 0")
         if not self.encoder.strip():
             raise ValueError("encoder: must name an encoder of the model bundle")
+        if self.drain_notice_s < 0:
+            raise ValueError("drain_notice_s: must be >= 0")
+        for work in ("batch", "pricing", "admin", "health", "other"):
+            workers, cap = getattr(self, f"{work}_workers"), getattr(self, f"{work}_max_in_flight")
+            if workers < 1:
+                raise ValueError(f"{work}_workers: must be >= 1")
+            if cap < workers:
+                raise ValueError(f"{work}_max_in_flight: must be >= {work}_workers")
+
+    @property
+    def admin_is_exposed(self) -> bool:
+        """AdminService would take unauthenticated-by-its-own-token calls from the network."""
+        return self.enable_admin and not self.admin_tokens and not is_loopback(self.address)
 
     @property
     def solo_threads(self) -> int:
@@ -107,3 +164,9 @@ class ServerSettings:
             return self.solo_intra_op_threads
         wanted = DEFAULT_SOLO_INTRA_OP_THREADS.get(self.encoder, 1)
         return max(1, min(wanted, os.cpu_count() or 1))
+
+
+def is_loopback(address: str) -> bool:
+    """Whether HOST:PORT only accepts connections from this machine."""
+    host = address.rpartition(":")[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.") or address.startswith("unix:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Final
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
@@ -10,11 +12,40 @@ from tierwise.server.routing.router import RouteDecision
 
 # Routing lives in the low milliseconds; quotes and batches take longer.
 _LATENCY_BUCKETS_S = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0)
+# The method label of a name the server does not serve: callers choose method names (before
+# auth), so taking them verbatim would let anyone create series without bound.
+UNKNOWN_METHOD: Final = "unknown"
+# The caller/feature label of a value not in the configured set.
+OTHER_LABEL: Final = "other"
+
+
+class LabelSet:
+    """A fixed set of label values; anything else is OTHER_LABEL and an empty value "none"."""
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self._allowed = frozenset(allowed)
+
+    def __call__(self, value: str) -> str:
+        if not value:
+            return "none"
+        return value if value in self._allowed else OTHER_LABEL
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        known_methods: Iterable[str] | None = None,
+        *,
+        callers: Iterable[str] = (),
+        features: Iterable[str] = (),
+    ) -> None:
+        """known_methods: the method label's values (None: any; tests that build a bare
+        instance). callers/features: RouteRequest.caller and .feature values kept as labels."""
         self.registry = CollectorRegistry()
+        self._known_methods = None if known_methods is None else frozenset(known_methods)
+        self._caller_label = LabelSet(callers)
+        self._feature_label = LabelSet(features)
+        self._route_cache: dict[tuple[str, str], Counter] = {}
         self._http_server: WSGIServer | None = None
         self._rpc_cache: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self._tier_cache: dict[str, tuple[Counter, Counter]] = {}
@@ -64,6 +95,13 @@ class Metrics:
         )
         self._cache_hit = self.decision_cache.labels(result="hit")
         self._cache_miss = self.decision_cache.labels(result="miss")
+        self.routes_by_caller = Counter(
+            "tierwise_routes_by_caller_total",
+            "Routed queries by RouteRequest.caller and .feature (values outside the configured "
+            "sets are 'other', empty ones 'none').",
+            ["caller", "feature"],
+            registry=self.registry,
+        )
         self.policy_reloads = Counter(
             "tierwise_policy_reloads_total",
             "Policy reload attempts by result.",
@@ -92,8 +130,12 @@ class Metrics:
             self._tier_cache[tier] = children
         return children
 
+    def method_label(self, method: str) -> str:
+        known = self._known_methods
+        return method if known is None or method in known else UNKNOWN_METHOD
+
     def observe_rpc(self, method: str, code: str, seconds: float) -> None:
-        requests, latency = self._rpc_children(method, code)
+        requests, latency = self._rpc_children(self.method_label(method), code)
         requests.inc()
         latency.observe(seconds)
 
@@ -108,6 +150,14 @@ class Metrics:
             self.out_of_distribution.inc()
         if decision.reason_code.value == "NONE_MEETS_TARGET":
             self.none_meets_target.inc()
+
+    def observe_caller(self, caller: str, feature: str) -> None:
+        key = (self._caller_label(caller), self._feature_label(feature))
+        child = self._route_cache.get(key)
+        if child is None:
+            child = self.routes_by_caller.labels(caller=key[0], feature=key[1])
+            self._route_cache[key] = child
+        child.inc()
 
     def observe_cache(self, hit: bool) -> None:
         (self._cache_hit if hit else self._cache_miss).inc()

@@ -81,6 +81,15 @@ def register(subparsers: Any) -> None:
         default=env_default("ADMIN_TOKEN_FILE"),
         help="bearer tokens for AdminService (policy reloads); default: --auth-token-file's",
     )
+    parser.add_argument(
+        "--no-admin", action="store_true", help="do not serve AdminService (reload by SIGHUP only)"
+    )
+    parser.add_argument(
+        "--insecure-admin",
+        action="store_true",
+        help="serve AdminService on a non-loopback address without --admin-token-file "
+        "(refused otherwise: anyone who can reach the port could replace the policy)",
+    )
     parser.add_argument("--max-message-bytes", type=int, default=config.DEFAULT_MAX_MESSAGE_BYTES)
     parser.add_argument(
         "--outcome-store",
@@ -93,6 +102,40 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="keep raw query text in the outcome store (off: replay --from-store cannot "
         "score stored outcomes)",
+    )
+    parser.add_argument(
+        "--max-workload-price-evaluations",
+        type=int,
+        default=config.DEFAULT_MAX_WORKLOAD_PRICE_EVALUATIONS,
+        help="QuoteWorkload cost bound: bucket pairs × batch sides × tier prices "
+        "(default %(default)s, ≈0.1 s of CPU)",
+    )
+    parser.add_argument(
+        "--max-histogram-buckets", type=int, default=config.DEFAULT_MAX_HISTOGRAM_BUCKETS
+    )
+    parser.add_argument(
+        "--pricing-workers", type=int, default=config.DEFAULT_PRICING_WORKERS,
+        help="threads for PricingService (its own; Route never waits for them)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch-workers", type=int, default=config.DEFAULT_BATCH_WORKERS,
+        help="threads for RouteBatch (its own; Route never waits for them)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--drain-notice-s",
+        type=float,
+        default=config.DEFAULT_DRAIN_NOTICE_S,
+        help="on SIGTERM, seconds health reports NOT_SERVING before the drain (within --grace-s)",
+    )
+    parser.add_argument(
+        "--metric-callers",
+        default="",
+        help="comma-separated RouteRequest.caller values kept as a metric label (others: 'other')",
+    )
+    parser.add_argument(
+        "--metric-features",
+        default="",
+        help="comma-separated RouteRequest.feature values kept as a metric label",
     )
     parser.set_defaults(handler=_run_serve)
 
@@ -107,7 +150,12 @@ def _read_tokens(path: Path | None, flag: str) -> tuple[str, ...]:
     return tokens
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def _run_serve(args: argparse.Namespace) -> int:
+    from tierwise.server import config
     from tierwise.server.config import ServerSettings, TlsFiles
     from tierwise.server.logs import configure_logging
     from tierwise.server.rpc.app import serve
@@ -116,6 +164,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise ValueError("--tls-cert and --tls-key go together")
     if args.tls_client_ca and not args.tls_cert:
         raise ValueError("--tls-client-ca needs --tls-cert and --tls-key")
+    if args.log_query_text and args.log_level != "debug":
+        # The text goes in the per-decision route.decided line, which is debug level.
+        raise ValueError("--log-query-text needs --log-level debug (decisions are logged there)")
+    if args.no_admin and args.insecure_admin:
+        raise ValueError("--no-admin and --insecure-admin contradict each other")
     configure_logging(args.log_level)
     settings = ServerSettings(
         address=args.address,
@@ -138,5 +191,16 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_message_bytes=args.max_message_bytes,
         outcome_store=args.outcome_store,
         store_query_text=args.store_query_text,
+        enable_admin=not args.no_admin,
+        insecure_admin=args.insecure_admin,
+        max_workload_price_evaluations=args.max_workload_price_evaluations,
+        max_histogram_buckets=args.max_histogram_buckets,
+        pricing_workers=args.pricing_workers,
+        pricing_max_in_flight=max(config.DEFAULT_PRICING_MAX_IN_FLIGHT, args.pricing_workers),
+        batch_workers=args.batch_workers,
+        batch_max_in_flight=max(config.DEFAULT_BATCH_MAX_IN_FLIGHT, args.batch_workers),
+        drain_notice_s=args.drain_notice_s,
+        metric_callers=_names(args.metric_callers),
+        metric_features=_names(args.metric_features),
     )
     return serve(settings)

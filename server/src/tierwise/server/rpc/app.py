@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import signal
+import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import FrameType
 
 import grpc
 import structlog
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from grpc_health.v1 import health, health_pb2
 from grpc_reflection.v1alpha import reflection
 
 from tierwise.classifier.runtime import ModelLoadError, RouterModel
@@ -31,7 +32,9 @@ from tierwise.server.routing.default_policy import default_policy
 from tierwise.server.routing.policy import PolicyHolder, load_policy
 from tierwise.server.routing.router import Router
 from tierwise.server.rpc.admin_service import AdminService, reload_policy
-from tierwise.server.rpc.handlers import InFlight, ShedCounter, service_handler
+from tierwise.server.rpc.admission import Admission, ClassLimits, WorkClass, WorkClasses
+from tierwise.server.rpc.handlers import InFlight, service_handler
+from tierwise.server.rpc.health_service import health_handler
 from tierwise.server.rpc.outcome_service import OutcomeService
 from tierwise.server.rpc.pricing_service import PricingService
 from tierwise.server.rpc.router_service import RouterService
@@ -49,6 +52,22 @@ SERVICES = (
 
 MAX_CONNECTION_AGE_MS = 300_000
 MAX_CONNECTION_AGE_GRACE_MS = 10_000
+
+
+def _method_names(services: tuple[ServiceDescriptor, ...]) -> list[str]:
+    return [f"{s.full_name}/{m.name}" for s in services for m in s.methods]
+
+
+def _class_limits(settings: ServerSettings) -> dict[WorkClass, ClassLimits]:
+    s = settings
+    return {
+        WorkClass.ROUTE: ClassLimits(s.max_workers, s.max_concurrent_rpcs),
+        WorkClass.BATCH: ClassLimits(s.batch_workers, s.batch_max_in_flight),
+        WorkClass.PRICING: ClassLimits(s.pricing_workers, s.pricing_max_in_flight),
+        WorkClass.ADMIN: ClassLimits(s.admin_workers, s.admin_max_in_flight),
+        WorkClass.HEALTH: ClassLimits(s.health_workers, s.health_max_in_flight),
+        WorkClass.OTHER: ClassLimits(s.other_workers, s.other_max_in_flight),
+    }
 
 
 def _tokens_for(service: str, settings: ServerSettings) -> tuple[str, ...]:
@@ -74,6 +93,10 @@ def load_components(settings: ServerSettings) -> Components:
         table = load_tier_table(settings.tiers_file)
     except CostTableError as error:
         raise StartupError(f"cost table: {error}") from error
+    except UnicodeDecodeError as error:
+        raise StartupError(
+            f"cost table {settings.tiers_file}: not UTF-8 text (byte {error.start})"
+        ) from error
     try:
         model = RouterModel.load(
             settings.model_dir,
@@ -135,6 +158,16 @@ def _credentials(settings: ServerSettings) -> grpc.ServerCredentials | None:
         )
     except OSError as error:
         raise StartupError(f"TLS: cannot read {error.filename}: {error.strerror}") from error
+    # grpc reports a key that does not match its certificate only as "Failed to bind".
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls.certificate_file, settings.tls.private_key_file
+        )
+    except ssl.SSLError as error:
+        raise StartupError(
+            f"TLS: {settings.tls.private_key_file} is not the key of "
+            f"{settings.tls.certificate_file} (or one is not PEM): {error.reason or error}"
+        ) from error
     return grpc.ssl_server_credentials(
         [(key, certificate)], root_certificates=client_ca, require_client_auth=client_ca is not None
     )
@@ -144,9 +177,21 @@ class TierwiseServer:
     """A configured server. `start()` binds and returns the port (0 in the address picks one)."""
 
     def __init__(self, settings: ServerSettings, components: Components | None = None) -> None:
+        if settings.admin_is_exposed and not settings.insecure_admin:
+            raise StartupError(
+                f"AdminService on {settings.address} would accept policy reloads from the "
+                "network without its own token: give --admin-token-file, or --no-admin, or "
+                "--insecure-admin to accept that"
+            )
         self.settings = settings
         self.components = components or load_components(settings)
-        self.metrics = Metrics()
+        services = SERVICES if settings.enable_admin else SERVICES[:2]
+        known = _method_names(services)
+        if settings.enable_health:
+            known += [f"{health.SERVICE_NAME}/Check", f"{health.SERVICE_NAME}/Watch"]
+        self.metrics = Metrics(
+            known, callers=settings.metric_callers, features=settings.metric_features
+        )
         self.health = health.HealthServicer()
         self.port = 0
         self.metrics_port: int | None = None
@@ -155,17 +200,26 @@ class TierwiseServer:
         # The model's solo session (more threads) only for a request that is alone in the server.
         in_flight = self.in_flight
         self.components.model.use_concurrency_probe(lambda: in_flight.value)
+        self.work_classes = WorkClasses(_class_limits(settings))
         self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix="tierwise-rpc"),
-            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
-            interceptors=[ShedCounter(self.in_flight, settings.max_concurrent_rpcs, self.metrics)],
+            # Only what no class claims runs here (reflection); admission.py gives every
+            # other RPC its class's executor and refuses it when the class is full.
+            self.work_classes.pool(WorkClass.OTHER),
+            interceptors=[Admission(self.work_classes, self.metrics)],
             options=[
-                # grpc itself only refuses messages far over the limit; below that our handlers
-                # refuse them, so they are counted and answered in one place.
-                ("grpc.max_receive_message_length", 2 * settings.max_message_bytes + 2**20),
+                # grpc refuses a larger message as it arrives, before it is buffered whole.
+                ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
                 # Fail loudly if the port is taken instead of silently sharing it.
                 ("grpc.so_reuseport", 0),
+                # BDP probing grows each stream's receive window toward megabytes, so 128
+                # unauthenticated 5 MiB calls made grpc buffer ≈170 MiB before any handler
+                # ran; the fixed 64 KiB window bounds what a call not yet read can hold.
+                ("grpc.http2.bdp_probe", 0),
+                # The SDK pings every second to notice a frozen replica: allow it.
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_recv_ping_interval_without_data_ms", 500),
+                ("grpc.http2.max_ping_strikes", 0),
                 # Clients re-resolve DNS when a connection ends: bounded connection age lets
                 # long-lived clients find replicas added by a scale-out.
                 ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
@@ -174,7 +228,7 @@ class TierwiseServer:
         )
         c = self.components
         self.recorder = build_recorder(settings, self.metrics)
-        servicers = (
+        servicers: tuple[object, ...] = (
             RouterService(
                 c.router,
                 self.metrics,
@@ -183,7 +237,11 @@ class TierwiseServer:
                 decision_cache_entries=settings.decision_cache_entries,
                 recorder=self.recorder,
             ),
-            PricingService(c.table),
+            PricingService(
+                c.table,
+                max_price_evaluations=settings.max_workload_price_evaluations,
+                max_histogram_buckets=settings.max_histogram_buckets,
+            ),
             AdminService(c.policies, self.metrics),
             OutcomeService(self.recorder, c.table.ids(), max_batch=settings.max_outcomes_per_batch),
         )
@@ -197,12 +255,16 @@ class TierwiseServer:
                     in_flight=self.in_flight,
                     max_message_bytes=settings.max_message_bytes,
                 )
-                for descriptor, servicer in zip(SERVICES, servicers, strict=True)
+                for descriptor, servicer in zip(services, servicers, strict=False)
             ]
         )
-        names = [d.full_name for d in SERVICES]
+        self._services = services
+        names = [d.full_name for d in services]
         if settings.enable_health:
-            health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+            # Its own in-flight count: probes must not turn the model's solo session off.
+            self._server.add_generic_rpc_handlers(
+                [health_handler(self.health, self.metrics, InFlight())]
+            )
             names.append(health.SERVICE_NAME)
         if settings.enable_reflection:
             reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], self._server)
@@ -219,7 +281,7 @@ class TierwiseServer:
         if self.port == 0:
             raise StartupError(f"cannot listen on {self.settings.address}")
         self._server.start()
-        for descriptor in SERVICES:
+        for descriptor in self._services:
             self.health.set(descriptor.full_name, health_pb2.HealthCheckResponse.SERVING)
         self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         if self.settings.metrics_address:
@@ -242,6 +304,11 @@ class TierwiseServer:
         with contextlib.suppress(Exception):
             reload_policy(self.components.policies, self.metrics)
 
+    def announce_drain(self) -> None:
+        """Health answers NOT_SERVING from now on; RPCs are still served until stop()."""
+        self.health.enter_graceful_shutdown()
+        _log.info("server.draining")
+
     def stop(self, grace_s: float | None = None) -> None:
         """Stop taking new RPCs, let in-flight ones finish for up to grace_s, then stop."""
         if self._stopped.is_set():
@@ -253,6 +320,7 @@ class TierwiseServer:
         self._server.stop(grace).wait()
         # Outcomes accepted before the stop are written before the process goes.
         self.recorder.close()
+        self.work_classes.shutdown()
         self.metrics.stop_http()
         _log.info("server.stopped", drained_s=round(time.perf_counter() - started, 3))
 
@@ -284,7 +352,12 @@ def serve(settings: ServerSettings) -> int:
     # The main thread drains and stops the server itself, so the process cannot exit before
     # in-flight RPCs finish and the final log line is written.
     stop_requested.wait()
-    server.stop()
+    # Probes and health-watching clients see NOT_SERVING while the server still answers;
+    # the notice is part of the grace period.
+    notice = min(settings.drain_notice_s, settings.grace_s / 2)
+    server.announce_drain()
+    time.sleep(notice)
+    server.stop(settings.grace_s - notice)
     return 0
 
 

@@ -13,8 +13,8 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final
 
 import grpc
 import structlog
@@ -42,35 +42,6 @@ class InFlight:
     def exit(self) -> None:
         with self._lock:
             self.value -= 1
-
-
-if TYPE_CHECKING:  # grpc-stubs makes it generic; the runtime class is not subscriptable
-    _ServerInterceptor = grpc.ServerInterceptor[Any, Any]
-else:
-    _ServerInterceptor = grpc.ServerInterceptor
-
-
-class ShedCounter(_ServerInterceptor):
-    """Counts the RPCs grpc is about to refuse at maximum_concurrent_rpcs.
-
-    grpc rejects those before any handler runs, so without this the metrics would never show
-    load shedding. Runs on grpc's polling thread; the count is approximate (RPCs accepted but
-    not yet in a handler are not in flight here), never inflated."""
-
-    def __init__(self, in_flight: InFlight, limit: int, metrics: Metrics) -> None:
-        self._in_flight = in_flight
-        self._limit = limit
-        self._metrics = metrics
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Any],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
-        if self._in_flight.value >= self._limit:
-            method = str(handler_call_details.method).lstrip("/")
-            self._metrics.observe_rpc(method, "RESOURCE_EXHAUSTED", 0.0)
-        return continuation(handler_call_details)
 
 
 class _TooLarge:
@@ -126,14 +97,29 @@ def _request_id(context: grpc.ServicerContext) -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08x}"
 
 
+def _read_one(request_iterator: Iterator[bytes]) -> bytes | None:
+    """The request's bytes; None when none came (the client sent none, or grpc refused one
+    over grpc.max_receive_message_length and cancelled the call)."""
+    try:
+        return next(request_iterator)
+    except (StopIteration, grpc.RpcError):
+        return None
+
+
 def _guard(
     full_method: str,
     behaviour: Callable[[Any, grpc.ServicerContext], Any],
+    deserialize: Callable[[bytes], Message | _Undecodable | _TooLarge],
     metrics: Metrics,
     auth_tokens: Sequence[bytes],
     in_flight: InFlight,
-) -> Callable[[Any, grpc.ServicerContext], Any]:
-    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+) -> Callable[[Iterator[bytes], grpc.ServicerContext], Any]:
+    """A request-streaming handler around a unary behaviour, so that the token and the
+    deadline are checked on the metadata before the body is read: grpc's unary handlers
+    receive (and buffer) the whole message before any application code runs. The wire is
+    the same for a unary client."""
+
+    def handle(request_iterator: Iterator[bytes], context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         in_flight.enter()
         request_id = _request_id(context)
@@ -142,13 +128,25 @@ def _guard(
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
             if auth_tokens and not _authorised(context, auth_tokens):
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token")
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline expired before start")
+            if not context.is_active():  # the client went away while the call waited
+                context.abort(grpc.StatusCode.CANCELLED, "cancelled before start")
+            data = _read_one(request_iterator)
+            if data is None:
+                if context.is_active():
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected one request message")
+                # Live a moment ago, cancelled while its body arrived: grpc refused a message
+                # over grpc.max_receive_message_length and answered RESOURCE_EXHAUSTED itself
+                # (a client cancelling in that instant is counted so too). Count what it saw.
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "message over the size limit")
+            request = deserialize(data)
+            del data
             if isinstance(request, _TooLarge):
                 context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, request.message)
             if isinstance(request, _Undecodable):
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
-            remaining = context.time_remaining()
-            if remaining is not None and remaining <= 0:
-                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline expired before start")
             return behaviour(request, context)
         finally:
             in_flight.exit()
@@ -180,9 +178,15 @@ def service_handler(
         request_class = message_factory.GetMessageClass(method.input_type)
         response_class = message_factory.GetMessageClass(method.output_type)
         behaviour = getattr(servicer, method.name)
-        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            _guard(f"{service.full_name}/{method.name}", behaviour, metrics, tokens, in_flight),
-            request_deserializer=_safe_deserializer(request_class, max_message_bytes),
+        handlers[method.name] = grpc.stream_unary_rpc_method_handler(
+            _guard(
+                f"{service.full_name}/{method.name}",
+                behaviour,
+                _safe_deserializer(request_class, max_message_bytes),
+                metrics,
+                tokens,
+                in_flight,
+            ),
             response_serializer=response_class.SerializeToString,
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)

@@ -10,13 +10,18 @@ from tierwise.cost_tables.workload import quote_workload
 from tierwise.server.errors import InvalidRequestError
 from tierwise.server.rpc import pricing_messages
 from tierwise.server.rpc.cascade_pricing import add_cascade_quote
+from tierwise.server.rpc.pricing_limits import check_workload_budget
 from tierwise.server.rpc.status import rpc_errors
 from tierwise.v1 import pricing_pb2, pricing_pb2_grpc
 
 
 class PricingService(pricing_pb2_grpc.PricingServiceServicer):
-    def __init__(self, table: TierTable) -> None:
+    def __init__(
+        self, table: TierTable, *, max_price_evaluations: int, max_histogram_buckets: int
+    ) -> None:
         self._table = table
+        self._max_price_evaluations = max_price_evaluations
+        self._max_histogram_buckets = max_histogram_buckets
 
     def Quote(
         self, request: pricing_pb2.QuoteRequest, context: grpc.ServicerContext
@@ -38,6 +43,12 @@ class PricingService(pricing_pb2_grpc.PricingServiceServicer):
         with rpc_errors(context):
             if not request.HasField("workload"):
                 raise InvalidRequestError("workload", "required")
+            check_workload_budget(
+                self._table,
+                request.workload,
+                max_price_evaluations=self._max_price_evaluations,
+                max_histogram_buckets=self._max_histogram_buckets,
+            )
             workload = pricing_messages.workload_from_message(request.workload)
             quote = quote_workload(self._table, workload)
             response = pricing_messages.workload_quote_message(quote)

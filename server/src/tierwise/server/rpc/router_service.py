@@ -111,6 +111,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
     ) -> router_pb2.RouteResponse:
         with rpc_errors(context):
             item = route_messages.route_input(request, self._known_tiers)
+            self._metrics.observe_caller(request.caller, request.feature)
             decision, cached = self._decide(item)
             self._record(item, decision, cached)
             return self._response(request, item, decision)
@@ -134,6 +135,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
                 )
             items = []
             for index, single in enumerate(request.requests):
+                self._metrics.observe_caller(single.caller, single.feature)
                 try:
                     items.append(route_messages.route_input(single, self._known_tiers))
                 except InvalidRequestError as error:
