@@ -69,6 +69,9 @@ class HardwareEstimate:
     wh_per_query: float
     decode_step_s: float
     prefill_s_per_query: float
+    # Time to first token at this operating point: the query's own prefill plus the decode
+    # step it waits for (one engine step); the latency model refines it.
+    ttft_ms: float
     prefill_gpu_s_per_token: float
     decode_gpu_s_per_token: float
     weights_gb: float

@@ -251,6 +251,7 @@ def roofline(
         wh_per_query=wh,
         decode_step_s=step,
         prefill_s_per_query=prefill_gpu_s / n,
+        ttft_ms=(prefill_gpu_s / n + step) * 1e3,
         prefill_gpu_s_per_token=prefill_gpu_s / isl,
         decode_gpu_s_per_token=decode_gpu_s / osl,
         weights_gb=weights / 1e9,

@@ -143,6 +143,7 @@ def napkin(
         wh_per_query=wh,
         decode_step_s=1 / passes,
         prefill_s_per_query=1 / passes,
+        ttft_ms=2e3 / passes,
         prefill_gpu_s_per_token=gpus / (passes * batch * isl),
         decode_gpu_s_per_token=gpus / (passes * batch),
         weights_gb=active_bytes / 1e9,
