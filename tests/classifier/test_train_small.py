@@ -41,5 +41,14 @@ def test_train_small_end_to_end(tmp_path: Path) -> None:
         res = model.predict(["What is 2+2?", "Integrate x^2 sin x dx."])
         assert res.difficulty.shape == (2,)
         assert np.all(np.isfinite(res.embedding))
-    assert (out / "validation_report.md").read_text().startswith("# Validation report")
+    report = (out / "validation_report.md").read_text()
+    assert report.startswith("# Validation report")
+    # The headline is generalisation: leave-one-source-out first, then the unseen chat set
+    # and the prompt shapes, before any in-distribution number.
+    headline = report.index("leave-one-source-out")
+    assert headline < report.index("## In distribution")
+    assert "unseen chat set" in report and "prompt shapes" in report
+    unseen = manifest["generalisation"]["transformer"]
+    assert set(unseen["prompt_shapes"]) >= {"bare", "few_shot", "rag", "chat"}
+    assert unseen["chat_mean_apgr"]["pairs"] >= 3
     assert "Licences" in (out / "MODEL_CARD.md").read_text()

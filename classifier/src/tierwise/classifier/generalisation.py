@@ -15,7 +15,7 @@ Two measurements, both of what users get rather than of what the training data r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -24,6 +24,7 @@ import numpy as np
 
 from tierwise.classifier import data as data_mod
 from tierwise.classifier import evaluate as ev
+from tierwise.classifier import success
 
 # LLMRouter task → family. Tasks of one kind are held out together: holding out MMLU while
 # training on LLMRouter's MMLU rows would measure memorised task families, not transfer.
@@ -325,58 +326,62 @@ class LosoResult:
     by_difficulty: tuple[FamilyResult, ...]  # pairs ranked by predicted difficulty
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
-
-
 def loso_router(
     items: Sequence[data_mod.Item],
     prior_x: np.ndarray,
-    head_x: np.ndarray,
+    head_x: Mapping[str, np.ndarray],
     recipe: RouterRecipe,
     resamples: int,
-) -> LosoResult:
-    """Leave-one-source-out of the shipped recipe: joint IRT targets (``prior_x`` links the
-    sources' scales), a ridge from ``head_x`` to difficulty, abilities and IRT scale re-fitted
-    on out-of-fold difficulties. A pair whose models only the held-out family has (GPT-3 on
-    GSM8K) is ranked with the Mixtral/GPT-4 abilities, as an unseen user tier would be."""
+) -> dict[str, LosoResult]:
+    """Leave-one-source-out of the shipped recipe, per encoder (``head_x``: encoder → head
+    input of every item): joint IRT targets (``prior_x`` links the sources' scales; one fit
+    per family, shared by the encoders), a ridge from the head input to difficulty, abilities
+    and IRT scale re-fitted on out-of-fold difficulties. A pair whose models only the
+    held-out family has (GPT-3 on GSM8K) is ranked with the Mixtral/GPT-4 abilities, as an
+    unseen user tier would be."""
     from tierwise.classifier import irt, ridge
 
-    by_gain: list[FamilyResult] = []
-    by_difficulty: list[FamilyResult] = []
+    by_gain: dict[str, list[FamilyResult]] = {name: [] for name in head_x}
+    by_difficulty: dict[str, list[FamilyResult]] = {name: [] for name in head_x}
     for family, train_rows, test_rows in family_splits(items):
         chance = [items[i].chance if recipe.guessing_floors else 0.0 for i in train_rows]
         obs = irt.build_observations([items[i].outcomes for i in train_rows], chance)
         fit = irt.fit_irt(obs, prior_x[train_rows])
-        model = ridge.fit_ridge(head_x[train_rows], fit.b, recipe.ridge_penalty)
-        oof = ridge.out_of_fold(
-            head_x[train_rows], fit.b, recipe.ridge_penalty, recipe.oof_folds, recipe.seed
-        )
-        theta, scale = irt.refit_abilities(obs, oof)
-        d = model.predict(head_x[test_rows])
-
-        def gain(
-            weak: str,
-            strong: str,
-            d: np.ndarray = d,
-            theta: dict[str, float] = theta,
-            scale: float = scale,
-        ) -> np.ndarray:
-            if weak not in theta or strong not in theta:
-                weak, strong = data_mod.MIXTRAL, data_mod.GPT4
-            return np.asarray(
-                _sigmoid(scale * (theta[strong] - d)) - _sigmoid(scale * (theta[weak] - d))
+        for name, x in head_x.items():
+            model = ridge.fit_ridge(x[train_rows], fit.b, recipe.ridge_penalty)
+            oof = ridge.out_of_fold(
+                x[train_rows], fit.b, recipe.ridge_penalty, recipe.oof_folds, recipe.seed
             )
+            theta, scale = irt.refit_abilities(obs, oof)
+            d = model.predict(x[test_rows])
+            scorers: tuple[tuple[list[FamilyResult], PairScore], ...] = (
+                (by_gain[name], _gain_scorer(d, theta, scale)),
+                (by_difficulty[name], _difficulty_scorer(d)),
+            )
+            for out, score in scorers:
+                result = score_family(family, items, test_rows, score, resamples, recipe.seed)
+                if result.pairs:
+                    out.append(result)
+    return {name: LosoResult(tuple(by_gain[name]), tuple(by_difficulty[name])) for name in head_x}
 
-        def difficulty(weak: str, strong: str, d: np.ndarray = d) -> np.ndarray:
-            return d
 
-        scorers: tuple[tuple[list[FamilyResult], PairScore], ...] = (
-            (by_gain, gain),
-            (by_difficulty, difficulty),
-        )
-        for out, score in scorers:
-            result = score_family(family, items, test_rows, score, resamples, recipe.seed)
-            if result.pairs:
-                out.append(result)
-    return LosoResult(tuple(by_gain), tuple(by_difficulty))
+def _difficulty_scorer(d: np.ndarray) -> PairScore:
+    """Predicted difficulty, the same for every pair."""
+
+    def difficulty(weak: str, strong: str) -> np.ndarray:
+        return d
+
+    return difficulty
+
+
+def _gain_scorer(d: np.ndarray, theta: Mapping[str, float], scale: float) -> PairScore:
+    """Predicted P(strong ok) − P(weak ok) of each query (no guessing floor)."""
+
+    def gain(weak: str, strong: str) -> np.ndarray:
+        if weak not in theta or strong not in theta:
+            weak, strong = data_mod.MIXTRAL, data_mod.GPT4
+        p_strong = success.p_success(success.success_logit(theta[strong], d, scale))
+        p_weak = success.p_success(success.success_logit(theta[weak], d, scale))
+        return np.asarray(p_strong - p_weak)
+
+    return gain

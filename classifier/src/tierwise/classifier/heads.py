@@ -161,6 +161,18 @@ def make_skill_head(dim: int, skills: int, cfg: HeadConfig) -> Any:
     )
 
 
+def no_skill_head() -> Any:
+    """The ``skills`` output at width 0: the graph contract keeps the output, no skill term."""
+    import torch
+    import torch.nn as nn
+
+    class NoSkills(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, :0]
+
+    return NoSkills().eval()
+
+
 def train_skill_head(
     x: np.ndarray,
     y: np.ndarray,
@@ -183,6 +195,8 @@ def train_skill_head(
     """
     import torch
 
+    if skills == 0:
+        return no_skill_head(), np.zeros((y.shape[1], 0))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     head = make_skill_head(x.shape[1], skills, cfg)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tierwise.classifier import heads as mlp
-from tierwise.classifier import irt, knn
+from tierwise.classifier import irt, knn, ridge
 from tierwise.classifier.pipeline.clock import Clock
 from tierwise.classifier.pipeline.config import TrainConfig
 from tierwise.classifier.pipeline.data import TrainingData
@@ -37,7 +37,7 @@ class Abilities:
 
 @dataclass(frozen=True, eq=False)
 class EncoderHeads:
-    difficulty: Any  # torch MLP on the head input (the affine folded in when there is no kNN)
+    difficulty: Any  # torch head (ridge or MLP) on the head input (affine folded in without kNN)
     length: Any  # torch MLP: log output tokens
     skills: Any  # torch MLP: skill profile [skill_dims]
     centroids: np.ndarray  # float32 [n_centroids, d], unit k-means centres of the embeddings
@@ -147,6 +147,11 @@ def _difficulty_head(
     theta_init: np.ndarray,
 ) -> tuple[np.ndarray, Any]:
     """(out-of-fold b-hat on the training items, final head trained on all of them)."""
+    if config.difficulty_method == "ridge":
+        b = targets.difficulty
+        penalty = config.ridge_penalty
+        b_oof = ridge.out_of_fold(x, b, penalty, config.oof_folds, config.seed)
+        return b_oof, ridge.torch_head(ridge.fit_ridge(x, b, penalty))
     if config.difficulty_method == "regress":
         b = targets.difficulty
         b_oof = mlp.oof_predictions(x, b, hcfg, config.seed, folds=config.oof_folds)

@@ -94,10 +94,12 @@ def _pair_rows(
     )
 
 
-def _outcomes(items: list[data_mod.Item], idx: np.ndarray, models: tuple[str, ...]) -> Any:
-    return irt.outcome_matrix(
-        [items[i].outcomes for i in idx], [items[i].chance for i in idx], models
-    )
+def _outcomes(
+    config: TrainConfig, items: list[data_mod.Item], idx: np.ndarray, models: tuple[str, ...]
+) -> Any:
+    """Outcomes with the guessing floors the targets were fitted with (none by default)."""
+    chances = [items[i].chance if config.guessing_floors else 0.0 for i in idx]
+    return irt.outcome_matrix([items[i].outcomes for i in idx], chances, models)
 
 
 def apgr_with_ci(
@@ -131,7 +133,7 @@ def routing_metrics(
     logit = irt.success_logit(abilities.scale, theta, difficulty, skills, abilities.profiles)
     logit_1d = irt.success_logit(abilities.scale, theta, difficulty)
     col = {m: k for k, m in enumerate(abilities.models)}
-    held = _outcomes(data.items, data.held_out_idx, abilities.models)
+    held = _outcomes(config, data.items, data.held_out_idx, abilities.models)
     res: dict[str, Any] = {"apgr": {}, "apgr_1d": {}, "apgr_by_difficulty": {}}
     for label, weak, strong, src in PAIRS:
         sel = _pair_rows(data.items, data.held_out_idx, weak, strong, src)
@@ -151,10 +153,14 @@ def routing_metrics(
 
 
 def calibration_metrics(
-    data: TrainingData, abilities: Abilities, logit: np.ndarray, logit_1d: np.ndarray
+    config: TrainConfig,
+    data: TrainingData,
+    abilities: Abilities,
+    logit: np.ndarray,
+    logit_1d: np.ndarray,
 ) -> dict[str, Any]:
     """Brier and reliability over every held-out (item, model) outcome."""
-    held = _outcomes(data.items, data.held_out_idx, abilities.models)
+    held = _outcomes(config, data.items, data.held_out_idx, abilities.models)
     seen = held.mask > 0
     y = held.y[seen]
     p = irt.success_probability(logit, held.chance)[seen]
@@ -220,7 +226,7 @@ def crossfit_apgr(
     all_idx = np.concatenate([tr_idx, va_idx])
     logits = np.concatenate([logit_tr, held_out_logits[0]])
     logits_1d = np.concatenate([offset, held_out_logits[1]])
-    every = _outcomes(data.items, all_idx, abilities.models)
+    every = _outcomes(config, data.items, all_idx, abilities.models)
     col = {m: k for k, m in enumerate(abilities.models)}
     out: dict[str, Any] = {}
     for label, weak, strong, src in PAIRS:

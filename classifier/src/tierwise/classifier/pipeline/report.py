@@ -21,6 +21,7 @@ from tierwise.classifier.pipeline.clock import Clock
 from tierwise.classifier.pipeline.config import TrainConfig
 from tierwise.classifier.pipeline.data import TrainingData
 from tierwise.classifier.pipeline.features import Features
+from tierwise.classifier.pipeline.generalisation import evaluate_generalisation
 from tierwise.classifier.pipeline.heads import Heads
 from tierwise.classifier.pipeline.manifest import Bundle
 from tierwise.classifier.pipeline.targets import Targets
@@ -118,6 +119,10 @@ def report_bundle(
         "scale": heads.abilities.scale,
     }
     manifest["metrics"] = {name: _summary(r, agreement[name]) for name, r in per_enc.items()}
+    if config.generalisation_report:
+        unseen = evaluate_generalisation(config, data, features, bundle.directory, clock)
+        manifest["generalisation"] = unseen.summary()
+        metrics["generalisation_markdown"] = unseen.markdown()
     if features.fast is not None:
         manifest["training"]["fast_sanity_cosines"] = features.fast.sanity_cosines
     clock.timings["total"] = round(clock.elapsed_s(), 1)
@@ -196,7 +201,8 @@ def _agreement(
             "cosine_min": float(np.min(cos)) if len(cos) else float("nan"),
             "difficulty_max_abs_diff": float(np.max(d_diff)) if len(d_diff) else float("nan"),
             "difficulty_mean_abs_diff": float(np.mean(d_diff)) if len(d_diff) else float("nan"),
-            "skills_max_abs_diff": float(np.max(s_diff)) if len(s_diff) else float("nan"),
+            # No skill term (0 columns): nothing can disagree.
+            "skills_max_abs_diff": float(np.max(s_diff)) if s_diff.size else 0.0,
             "n": len(cos),
         }
     if out["transformer"]["cosine_mean"] < config.min_agreement_cosine:
@@ -233,7 +239,7 @@ def _encoder_metrics(
         abilities,
         None if name == "transformer" else abilities.profiles,
     )
-    res.update(met.calibration_metrics(data, abilities, logit, logit_1d))
+    res.update(met.calibration_metrics(config, data, abilities, logit, logit_1d))
     res.update(_length_metrics(targets, scores, name))
     # MATH level ordering (MATH never enters the difficulty fit)
     lvl_idx = [int(i) for i in scores.index if data.items[i].math_level is not None]

@@ -37,13 +37,11 @@ class Targets:
 def fit_targets(
     config: TrainConfig, data: TrainingData, embeddings: Embeddings, clock: Clock | None = None
 ) -> Targets:
-    """IRT fit on the training items' outcomes; response lengths of every item.
-
-    ``config`` has no target settings yet; it is taken so that every stage is called alike.
-    """
+    """IRT fit on the training items' outcomes (guessing floors per ``config``); response
+    lengths of every item."""
     items = data.items
     outcomes = [items[i].outcomes for i in data.train_idx]
-    chances = [items[i].chance for i in data.train_idx]
+    chances = [items[i].chance if config.guessing_floors else 0.0 for i in data.train_idx]
     obs = irt.build_observations(outcomes, chances)
     fit = irt.fit_irt(obs, embeddings.minilm[data.train_idx])
     if clock:
