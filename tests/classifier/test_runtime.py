@@ -68,12 +68,25 @@ def test_manifest_typed_view() -> None:
     assert m.encoders["transformer"].max_tokens == 128
     p = m.p_success(np.array([0.0, 5.0]), gpt4)
     assert p.shape == (2,) and p[0] > p[1]
-    assert m.skill_dims >= 1 and set(m.model_profiles) == set(m.model_abilities)
-    assert all(len(v) == m.skill_dims for v in m.model_profiles.values())
-    # The skill term moves P(success) by exp(s . u) on the odds scale, and only through u.
+    # The shipped recipe has no skill term (chosen by leave-one-source-out; model card).
+    assert m.skill_dims == 0 and not m.model_profiles
+
+
+def test_skill_term_moves_odds_by_exp_s_dot_u() -> None:
+    """A bundle trained with a skill term (TrainConfig.skill_dims > 0) applies it this way."""
+    raw = json.loads((default_bundle_dir() / "manifest.json").read_text())
+    gpt4 = "gpt-4-1106-preview"
+    raw["skills"] = {
+        "dims": 2,
+        "model_profiles": {model: [0.3, -0.2] for model in raw["irt"]["model_abilities"]},
+    }
+    m = Manifest._parse(raw)
+    assert m.skill_dims == 2 and set(m.model_profiles) == set(m.model_abilities)
+    b = np.array([0.0, 5.0])
+    p = m.p_success(b, gpt4)
     s = np.ones((2, m.skill_dims))
     u = np.asarray(m.model_profiles[gpt4])
-    with_skills = m.p_success(np.array([0.0, 5.0]), gpt4, skills=s)
+    with_skills = m.p_success(b, gpt4, skills=s)
     odds = lambda q: q / (1 - q)  # noqa: E731
     np.testing.assert_allclose(odds(with_skills) / odds(p), np.exp(s @ u), rtol=1e-9)
 
@@ -201,8 +214,10 @@ def test_runtime_import_does_not_import_torch() -> None:
 def test_manifest_skill_profiles_must_match_dims(tmp_path: Path) -> None:
     root = _copy_bundle(tmp_path)
     raw = json.loads((root / "manifest.json").read_text())
-    profiles = raw["skills"]["model_profiles"]
-    profiles["gpt-4-1106-preview"] = profiles["gpt-4-1106-preview"][:-1]
+    dims = 2
+    raw["skills"]["dims"] = dims
+    raw["skills"]["model_profiles"] = {m: [0.0] * dims for m in raw["irt"]["model_abilities"]}
+    raw["skills"]["model_profiles"]["gpt-4-1106-preview"] = [0.0]
     (root / "manifest.json").write_text(json.dumps(raw))
     with pytest.raises(ModelLoadError, match=r"skills\.model_profiles\.gpt-4-1106-preview"):
         RouterModel.load(root)

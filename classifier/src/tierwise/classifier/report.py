@@ -63,7 +63,7 @@ def validation_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "### Cross-fitted over every labelled query",
         "",
         "Validation queries as above; every training query scored by models fitted without "
-        "it (out-of-fold difficulty head, leave-one-out kNN, skill head and profiles trained on "
+        "it (out-of-fold difficulty head, and kNN and skill head where enabled, trained on "
         "the other folds). Same estimator, 6–7× the queries, so the GSM8K pairs get usable "
         "intervals.",
         "",
@@ -94,10 +94,8 @@ def validation_report(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
             if not unclear
             else "cross-fitted 95 % interval not above 0.5 for: " + ", ".join(unclear) + "."
         )
-        + " Difficulty = 0.5 × MLP head + 0.5 × similarity-weighted kNN over the training "
-        "queries' IRT difficulties (in-graph); the skill term lets a pair whose 'weak' model "
-        "wins whole task families (table below) route those families differently, which one "
-        "difficulty number cannot.",
+        + " In-distribution numbers reward memorising the training sources' task families;"
+        " the leave-one-source-out section above is what a user's own traffic gets.",
     ]
     fam = metrics.get("task_family_reversals", {})
     if fam:

@@ -19,6 +19,14 @@ from tierwise.server.routing.policy import Policy, TierPolicy, parse_policy, ren
 
 # Probability of success a tier must reach by default; replay re-tunes it per workload.
 DEFAULT_QUALITY_TARGET: Final = 0.7
+# Escalation rules of the default policy, each kept only where it pays: on the validation part
+# of the replay sample (scripts/make_replay_sample.py; `tierwise replay --strategy all
+# --verifier-auc 0.8`, router 2026-12-07) escalating out-of-distribution queries bought 46
+# quality points per extra $ and escalating long (truncated) inputs 94, against the policy's
+# own marginal rate of 210: raising the quality target buys the same quality for less. A
+# truncated view is not evidence of a hard query. Replay re-decides both on a user's labels.
+DEFAULT_ESCALATE_TRUNCATED: Final = False
+DEFAULT_ESCALATE_OUT_OF_DISTRIBUTION: Final = False
 # Skill vectors are written to 6 decimals: the graph's skill outputs are float32 and their
 # effect on a logit below 1e-6 is noise, and the file stays readable.
 SKILL_DECIMALS: Final = 6
@@ -66,9 +74,9 @@ def default_policy(
         discrimination=manifest.irt_scale,
         tiers=MappingProxyType(tiers),
         min_centroid_similarity=None,
-        escalate_truncated=True,
+        escalate_truncated=DEFAULT_ESCALATE_TRUNCATED,
         source_text="",
-        escalate_out_of_distribution=True,
+        escalate_out_of_distribution=DEFAULT_ESCALATE_OUT_OF_DISTRIBUTION,
     )
     comment = _COMMENT.format(
         router=manifest.router_version, table=_table_name(table), table_version=table.version
