@@ -75,6 +75,11 @@ class ReplicaSet(Generic[E]):
     def addresses(self) -> tuple[str, ...]:
         return tuple(r.address for r in self._replicas)
 
+    @property
+    def ejected(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(r.address for r in self._replicas if r.ejected)
+
     def all(self) -> list[Replica[E]]:
         with self._lock:
             return list(self._replicas)

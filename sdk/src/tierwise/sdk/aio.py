@@ -93,6 +93,11 @@ class AsyncTierwiseClient:
         """See TierwiseClient.replica_addresses."""
         return self._replicas.addresses
 
+    @property
+    def ejected_replicas(self) -> tuple[str, ...]:
+        """See TierwiseClient.ejected_replicas."""
+        return self._replicas.ejected
+
     def outcome_reporter(self) -> OutcomeReporter:
         """The background reporter cascades use (created on first use)."""
         if self._reporter is None:

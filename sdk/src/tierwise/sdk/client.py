@@ -91,6 +91,11 @@ class TierwiseClient:
         """The replicas this client spreads calls over (one per address of a "dns:" name)."""
         return self._replicas.addresses
 
+    @property
+    def ejected_replicas(self) -> tuple[str, ...]:
+        """Replicas left out of rotation right now (timed out; not yet answering health)."""
+        return self._replicas.ejected
+
     def outcome_reporter(self) -> OutcomeReporter:
         """The background reporter cascades use (created on first use)."""
         if self._reporter is None:
