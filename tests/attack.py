@@ -3,7 +3,8 @@
 Each attack returns a JSON-able summary; the hardening tests assert on them and the CLI
 prints them (the before/after figures of the issue's closing note):
 
-    .venv/bin/python tests/attack.py all        # or: pricing | memory | admin | metrics | frozen
+    .venv/bin/python tests/attack.py all    # or one of: pricing | pricing-in-budget |
+                                            #   memory | admin | metrics | frozen
 
 A tiny ONNX bundle is built on the fly, as in tests/soak.py.
 """
@@ -153,6 +154,67 @@ def pricing_flood(
         "route_idle": idle.summary(),
         "route_under_flood": routes.summary(),
         "health_under_flood": health.summary(),
+        "quote_codes": codes,
+    }
+
+
+def _flood_worker(address: str, payload: bytes, callers: int, seconds: float, out: Any) -> None:
+    """In its own process (so the flood's client work does not share the sampler's GIL):
+    `callers` threads sending QuoteWorkload back to back for `seconds`; status code counts."""
+    codes: dict[str, int] = {}
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+    with grpc.insecure_channel(address) as channel:
+        quote = _raw(channel, QUOTE_WORKLOAD)
+
+        def caller() -> None:
+            while time.monotonic() < end:
+                try:
+                    quote(payload, timeout=1.0)
+                    name = "OK"
+                except grpc.RpcError as error:
+                    name = error.code().name
+                with lock:
+                    codes[name] = codes.get(name, 0) + 1
+
+        threads = [threading.Thread(target=caller) for _ in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    out.put(codes)
+
+
+def sustained_pricing_flood(
+    server: ServerProcess, *, callers: int = 8, buckets: int = 50, window_s: float = 4.0
+) -> dict[str, object]:
+    """`callers` clients sending in-budget QuoteWorkload (buckets×buckets) back to back from
+    another process for `window_s`, while Route (SDK defaults) is sampled."""
+    import multiprocessing
+
+    payload = histogram_workload(buckets)
+    route, close = _route_probe(server.address)
+    for _ in range(20):
+        route()
+    with _Sampler(route) as idle:
+        time.sleep(1.0)
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    flood = context.Process(
+        target=_flood_worker, args=(server.address, payload, callers, window_s + 1.0, out)
+    )
+    flood.start()
+    time.sleep(0.5)  # the flood is up before sampling starts
+    with _Sampler(route) as routes:
+        time.sleep(window_s)
+    codes = out.get(timeout=30)
+    flood.join(timeout=30)
+    close()
+    return {
+        "attack": f"{callers} callers x QuoteWorkload {buckets}x{buckets} back to back "
+        f"(in budget), {window_s} s",
+        "route_idle": idle.summary(),
+        "route_under_flood": routes.summary(),
         "quote_codes": codes,
     }
 
@@ -357,6 +419,13 @@ def _run(name: str, model_dir: Path, policy: Path, scratch: Path) -> dict[str, o
             return pricing_flood(server)
         finally:
             server.stop()
+    if name == "pricing-in-budget":
+        server = ServerProcess(model_dir, policy)
+        server.start()
+        try:
+            return sustained_pricing_flood(server)
+        finally:
+            server.stop()
     if name == "memory":
         server = ServerProcess(model_dir, policy, extra_args=["--auth-token-file", str(token_file)])
         server.start()
@@ -401,7 +470,7 @@ def _run(name: str, model_dir: Path, policy: Path, scratch: Path) -> dict[str, o
     raise ValueError(f"unknown attack {name!r}")
 
 
-ATTACKS = ("pricing", "memory", "admin", "metrics", "frozen")
+ATTACKS = ("pricing", "pricing-in-budget", "memory", "admin", "metrics", "frozen")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
