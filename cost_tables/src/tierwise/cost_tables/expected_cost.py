@@ -31,6 +31,10 @@ class ExpectedApiCost:
     batch_discount_usd: float
 
 
+def _usage(tokens_in: int, tokens_out: int, read: int, batch: bool) -> RequestUsage:
+    return RequestUsage(tokens_in, tokens_out, cache_read_tokens=read, batch=batch)
+
+
 def expected_api_cost(
     tier: TierPricing,
     input_buckets: Sequence[tuple[int, float]],
@@ -49,8 +53,8 @@ def expected_api_cost(
         for batch, share in ((False, 1.0 - batch_share), (True, batch_share)):
             if share == 0.0:
                 continue
-            none = quote_request(tier, RequestUsage(tokens_in, 0, cache_read_tokens=read, batch=batch))
-            one = quote_request(tier, RequestUsage(tokens_in, 1, cache_read_tokens=read, batch=batch))
+            none = quote_request(tier, _usage(tokens_in, 0, read, batch))
+            one = quote_request(tier, _usage(tokens_in, 1, read, batch))
             p = w_in * share
             input_usd += p * none.input_usd
             output_usd += p * mean_output * one.output_usd
