@@ -3,7 +3,8 @@
 Each attack returns a JSON-able summary; the hardening tests assert on them and the CLI
 prints them (the before/after figures of the issue's closing note):
 
-    .venv/bin/python tests/attack.py all        # or: pricing | memory | admin | metrics | frozen
+    .venv/bin/python tests/attack.py all    # or one of: pricing | pricing-in-budget |
+                                            #   memory | admin | metrics | frozen
 
 A tiny ONNX bundle is built on the fly, as in tests/soak.py.
 """
@@ -157,6 +158,67 @@ def pricing_flood(
     }
 
 
+def _flood_worker(address: str, payload: bytes, callers: int, seconds: float, out: Any) -> None:
+    """In its own process (so the flood's client work does not share the sampler's GIL):
+    `callers` threads sending QuoteWorkload back to back for `seconds`; status code counts."""
+    codes: dict[str, int] = {}
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+    with grpc.insecure_channel(address) as channel:
+        quote = _raw(channel, QUOTE_WORKLOAD)
+
+        def caller() -> None:
+            while time.monotonic() < end:
+                try:
+                    quote(payload, timeout=1.0)
+                    name = "OK"
+                except grpc.RpcError as error:
+                    name = error.code().name
+                with lock:
+                    codes[name] = codes.get(name, 0) + 1
+
+        threads = [threading.Thread(target=caller) for _ in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    out.put(codes)
+
+
+def sustained_pricing_flood(
+    server: ServerProcess, *, callers: int = 8, buckets: int = 50, window_s: float = 4.0
+) -> dict[str, object]:
+    """`callers` clients sending in-budget QuoteWorkload (buckets×buckets) back to back from
+    another process for `window_s`, while Route (SDK defaults) is sampled."""
+    import multiprocessing
+
+    payload = histogram_workload(buckets)
+    route, close = _route_probe(server.address)
+    for _ in range(20):
+        route()
+    with _Sampler(route) as idle:
+        time.sleep(1.0)
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    flood = context.Process(
+        target=_flood_worker, args=(server.address, payload, callers, window_s + 1.0, out)
+    )
+    flood.start()
+    time.sleep(0.5)  # the flood is up before sampling starts
+    with _Sampler(route) as routes:
+        time.sleep(window_s)
+    codes = out.get(timeout=30)
+    flood.join(timeout=30)
+    close()
+    return {
+        "attack": f"{callers} callers x QuoteWorkload {buckets}x{buckets} back to back "
+        f"(in budget), {window_s} s",
+        "route_idle": idle.summary(),
+        "route_under_flood": routes.summary(),
+        "quote_codes": codes,
+    }
+
+
 def _sample_rss(server: ServerProcess, stop: threading.Event, peak: list[int]) -> None:
     while not stop.is_set():
         peak[0] = max(peak[0], server.rss_kb())
@@ -265,39 +327,84 @@ def back_pressure(server: ServerProcess, metrics_port: int, *, burst: int) -> di
     }
 
 
+def _timed_routes(client: Any, count: int, pause_s: float) -> tuple[list[float], int]:
+    """`count` sequential routes: their latencies and how many failed open."""
+    latencies, failed_open = [], 0
+    for _ in range(count):
+        started = time.perf_counter()
+        failed_open += client.route(EASY).fail_open
+        latencies.append(time.perf_counter() - started)
+        time.sleep(pause_s)
+    return latencies, failed_open
+
+
+async def _timed_routes_async(client: Any, count: int, pause_s: float) -> tuple[list[float], int]:
+    import asyncio
+
+    latencies, failed_open = [], 0
+    for _ in range(count):
+        started = time.perf_counter()
+        failed_open += (await client.route(EASY)).fail_open
+        latencies.append(time.perf_counter() - started)
+        await asyncio.sleep(pause_s)
+    return latencies, failed_open
+
+
 def frozen_replica(
-    first: ServerProcess, second: ServerProcess, *, routes: int = 40
+    first: ServerProcess,
+    second: ServerProcess,
+    *,
+    routes: int = 200,
+    pause_s: float = 0.02,
+    use_asyncio: bool = False,
 ) -> dict[str, object]:
-    """Two replicas, one SIGSTOPped: routes slower than 2× normal and routes failed open."""
-    from tierwise.sdk import ClientSettings, TierwiseClient
+    """Two replicas, one SIGSTOPped for `routes` sequential routes `pause_s` apart (≈ 4 s by
+    default: several ejection/re-probe cycles): routes slower than 2× normal, failed open."""
+    import asyncio
+
+    from tierwise.sdk import AsyncTierwiseClient, ClientSettings, TierwiseClient
 
     target = f"ipv4:{first.address},{second.address}"
     settings = ClientSettings(target=target, fail_open_tier="sonnet")
-    with TierwiseClient(target, settings=settings) as client:
-        normal = []
-        for _ in range(40):
-            started = time.perf_counter()
-            assert not client.route(EASY).fail_open
-            normal.append(time.perf_counter() - started)
+
+    def measure(run: Callable[[int, float], tuple[list[float], int]]) -> dict[str, object]:
+        # The same pacing as under the attack: an idle gap makes each call a little slower.
+        normal, normal_failed = run(40, pause_s)
+        assert not normal_failed
         baseline = _percentile(normal, 0.5)
         first.signal(signal.SIGSTOP)
         try:
-            latencies, failed_open = [], 0
-            for _ in range(routes):
-                started = time.perf_counter()
-                failed_open += client.route(EASY).fail_open
-                latencies.append(time.perf_counter() - started)
+            latencies, failed_open = run(routes, pause_s)
         finally:
             first.signal(signal.SIGCONT)
-    slow = sum(1 for latency in latencies if latency > 2 * max(baseline, 0.002))
-    return {
-        "attack": f"2 replicas, one SIGSTOPped, {routes} sequential routes (SDK defaults)",
-        "normal_p50_ms": _ms(baseline),
-        "slow_fraction": round(slow / routes, 3),
-        "failed_open": failed_open,
-        "p50_ms": _ms(_percentile(latencies, 0.5)),
-        "max_ms": _ms(max(latencies)),
-    }
+        slow = sum(1 for latency in latencies if latency > 2 * max(baseline, 0.002))
+        return {
+            "attack": f"2 replicas, one SIGSTOPped, {routes} sequential routes {pause_s} s "
+            f"apart ({'asyncio' if use_asyncio else 'sync'} client, SDK defaults)",
+            "normal_p50_ms": _ms(baseline),
+            "slow_fraction": round(slow / routes, 3),
+            "failed_open": failed_open,
+            "p50_ms": _ms(_percentile(latencies, 0.5)),
+            "p99_ms": _ms(_percentile(latencies, 0.99)),
+            "max_ms": _ms(max(latencies)),
+        }
+
+    if not use_asyncio:
+        with TierwiseClient(target, settings=settings) as client:
+            return measure(lambda count, pause: _timed_routes(client, count, pause))
+
+    async def run_async() -> dict[str, object]:
+        async with AsyncTierwiseClient(target, settings=settings) as client:
+            loop = asyncio.get_running_loop()
+            # measure() blocks (SIGSTOP waits on /proc): it runs on a thread, routes on the loop.
+            return await asyncio.to_thread(
+                measure,
+                lambda count, pause: asyncio.run_coroutine_threadsafe(
+                    _timed_routes_async(client, count, pause), loop
+                ).result(),
+            )
+
+    return asyncio.run(run_async())
 
 
 def _run(name: str, model_dir: Path, policy: Path, scratch: Path) -> dict[str, object]:
@@ -310,6 +417,13 @@ def _run(name: str, model_dir: Path, policy: Path, scratch: Path) -> dict[str, o
         server.start()
         try:
             return pricing_flood(server)
+        finally:
+            server.stop()
+    if name == "pricing-in-budget":
+        server = ServerProcess(model_dir, policy)
+        server.start()
+        try:
+            return sustained_pricing_flood(server)
         finally:
             server.stop()
     if name == "memory":
@@ -346,14 +460,17 @@ def _run(name: str, model_dir: Path, policy: Path, scratch: Path) -> dict[str, o
         first.start()
         second.start()
         try:
-            return frozen_replica(first, second)
+            return {
+                "sync": frozen_replica(first, second),
+                "asyncio": frozen_replica(first, second, use_asyncio=True),
+            }
         finally:
             first.kill()
             second.kill()
     raise ValueError(f"unknown attack {name!r}")
 
 
-ATTACKS = ("pricing", "memory", "admin", "metrics", "frozen")
+ATTACKS = ("pricing", "pricing-in-budget", "memory", "admin", "metrics", "frozen")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -126,10 +126,8 @@ def test_bad_reloads_are_rejected_counted_and_logged(tiny_bundle: Path, tmp_path
     applied = 'tierwise_policy_reloads_total{result="applied"}'
     try:
         with TierwiseClient(server.address) as client:
-            # serve() installs its SIGHUP handler only after printing "serving on": give it a
-            # moment, or the default action (terminate) applies (reported as a server bug).
+            # serve() takes signals before it prints "serving on" (ServerProcess waits for it).
             assert client.route(EASY).policy_version == "test-policy-1"
-            time.sleep(0.3)
             # 1. SIGHUP with a corrupt file, 2. SIGHUP with the file gone, 3. a bad RPC reload.
             steps: list[Callable[[], None]] = [
                 lambda: policy.write_text("[tiers\nbroken"),

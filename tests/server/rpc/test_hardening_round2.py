@@ -18,9 +18,9 @@ import grpc
 import pytest
 from attack import (
     TOKEN,
-    frozen_replica,
     memory_flood,
     pricing_flood,
+    sustained_pricing_flood,
 )
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from soak import ServerProcess
@@ -60,16 +60,18 @@ def test_quote_workload_flood_leaves_route_fast_and_health_serving(
 
 
 def test_in_budget_pricing_flood_leaves_route_fast(server_process: ServerProcess) -> None:
-    # 50×50 is within the default budget: these are computed, one at a time on their own
-    # thread; Route keeps its own threads but shares the GIL with that one, which costs the
-    # odd route ≈0.1 s (measured p99 ≈110 ms): bounded well inside the 1 s deadline.
-    result = pricing_flood(server_process, requests=8, buckets=50, window_s=2.0)
+    # 50×50 is within the default budget: computed on the pricing class's one thread, which
+    # shares the GIL with Route's. Priced over the whole cross-product this was ≈70 ms of
+    # pure Python per call: Route p50 under the flood ≈6.5 ms (idle 1.4), p99 up to ≈110 ms,
+    # ≈15 quotes/s. Linear in the buckets now (cost_tables/expected_cost.py): ≈200 quotes/s.
+    result = sustained_pricing_flood(server_process, callers=8, buckets=50, window_s=2.5)
     print(result)
-    routes = result["route_under_flood"]
-    assert isinstance(routes, dict)
+    idle, routes = result["route_idle"], result["route_under_flood"]
+    assert isinstance(idle, dict) and isinstance(routes, dict)
     assert routes["failed"] == 0 and routes["p99_ms"] < 250
+    assert routes["p50_ms"] < 2 * idle["p50_ms"] + 1.0
     codes = result["quote_codes"]
-    assert isinstance(codes, dict) and codes.get("OK", 0) >= 1
+    assert isinstance(codes, dict) and codes.get("OK", 0) >= 100
 
 
 def test_histogram_limits_name_the_limit(client: TierwiseClient) -> None:
@@ -165,22 +167,6 @@ def test_caller_and_feature_are_bounded_labels(tiny_settings: ServerSettings) ->
         assert counter.labels(caller="none", feature="none")._value.get() == 1
     finally:
         server.stop(0)
-
-
-def test_frozen_replica_never_fails_routes_open(tiny_bundle: Path, test_policy_file: Path) -> None:
-    first = ServerProcess(tiny_bundle, test_policy_file)
-    second = ServerProcess(tiny_bundle, test_policy_file)
-    first.start()
-    second.start()
-    try:
-        result = frozen_replica(first, second, routes=20)
-    finally:
-        first.kill()
-        second.kill()
-    print(result)
-    assert result["failed_open"] == 0
-    # A hung replica costs one attempt: a quarter of the 1 s deadline, not all of it.
-    assert isinstance(result["max_ms"], float) and result["max_ms"] < 500
 
 
 def test_health_garbage_is_invalid_argument(tiny_server: TierwiseServer) -> None:

@@ -140,7 +140,8 @@ def test_list_tiers_has_provenance(client: TierwiseClient) -> None:
 def test_missing_usage_is_invalid_argument(client: TierwiseClient) -> None:
     from tierwise.v1 import pricing_pb2, pricing_pb2_grpc
 
-    stub = pricing_pb2_grpc.PricingServiceStub(client._channel)
-    with pytest.raises(grpc.RpcError) as raised:
-        stub.Quote(pricing_pb2.QuoteRequest(tier="haiku"), timeout=5)
+    with grpc.insecure_channel(client.settings.target) as channel:
+        stub = pricing_pb2_grpc.PricingServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.Quote(pricing_pb2.QuoteRequest(tier="haiku"), timeout=5)
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT

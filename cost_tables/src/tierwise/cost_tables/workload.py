@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from tierwise.cost_tables.errors import InvalidInputError, UnknownIdError
-from tierwise.cost_tables.quote import RequestUsage, check_tokens, quote_request
+from tierwise.cost_tables.expected_cost import expected_api_cost
+from tierwise.cost_tables.quote import check_tokens
 from tierwise.cost_tables.tables import TierPricing, TierTable
 
 HOURS_PER_MONTH = 730.0  # 8760 h / 12: the convention cloud providers bill monthly by
@@ -198,23 +199,14 @@ class _PerCall:
 
 
 def _api_per_call(tier: TierPricing, w: Workload) -> _PerCall:
-    parts = [0.0, 0.0, 0.0, 0.0]
-    for tokens_in, w_in in w.input_tokens.buckets:
-        # Cache reads are billed in whole tokens.
-        read = round(tokens_in * w.cache_hit_rate)
-        for tokens_out, w_out in w.output_tokens.buckets:
-            for batch, share in ((False, 1.0 - w.batch_share), (True, w.batch_share)):
-                if share == 0.0:
-                    continue
-                q = quote_request(
-                    tier, RequestUsage(tokens_in, tokens_out, cache_read_tokens=read, batch=batch)
-                )
-                p = w_in * w_out * share
-                parts[0] += p * q.input_usd
-                parts[1] += p * q.output_usd
-                parts[2] += p * (q.cache_read_usd + q.cache_write_usd)
-                parts[3] += p * q.batch_discount_usd
-    return _PerCall(*parts)
+    cost = expected_api_cost(
+        tier,
+        w.input_tokens.buckets,
+        w.output_tokens.buckets,
+        cache_hit_rate=w.cache_hit_rate,
+        batch_share=w.batch_share,
+    )
+    return _PerCall(cost.input_usd, cost.output_usd, cost.cache_usd, cost.batch_discount_usd)
 
 
 def _api_cost(tier: TierPricing, w: Workload, calls: float) -> TierMonthlyCost:

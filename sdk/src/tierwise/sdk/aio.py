@@ -6,31 +6,43 @@ Create it inside the running event loop (grpc.aio channels bind to the loop they
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
 
 from tierwise.sdk import _convert, _requests
-from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
+from tierwise.sdk._attempts import other_plan, route_plan, with_attempts_async
+from tierwise.sdk._channel import (
+    Endpoint,
+    RefreshSchedule,
+    call_metadata,
+    channel_credentials,
+    ejection_policy,
+    endpoint,
+    initial_replicas,
+    replica_options,
+    resolve_settings,
+)
+from tierwise.sdk._health_probe import EMPTY_REQUEST, answered
 from tierwise.sdk._outcome_reporter import OutcomeReporter
+from tierwise.sdk._replicas import Replica, ReplicaSet
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
+from tierwise.sdk._targets import dns_name, resolve
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
-from tierwise.v1 import (
-    admin_pb2,
-    admin_pb2_grpc,
-    pricing_pb2,
-    pricing_pb2_grpc,
-    router_pb2,
-    router_pb2_grpc,
-)
+from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
+
+_Endpoint = Endpoint[grpc.aio.Channel]
 
 
 class AsyncTierwiseClient:
-    """Non-blocking client; `async with AsyncTierwiseClient(...) as client: ...`."""
+    """Non-blocking client; `async with AsyncTierwiseClient(...) as client: ...`.
+
+    Replicas, per-attempt timeouts and ejection work as in TierwiseClient; probes and DNS
+    refreshes run as tasks on the client's loop."""
 
     def __init__(
         self,
@@ -40,19 +52,24 @@ class AsyncTierwiseClient:
         settings: ClientSettings | None = None,
     ) -> None:
         self.settings = resolve_settings(target, fail_open_tier, settings)
-        credentials = channel_credentials(self.settings)
-        options = self.settings.channel_options()
-        if credentials is None:
-            self._channel = grpc.aio.insecure_channel(self.settings.target, options=options)
-        else:
-            self._channel = grpc.aio.secure_channel(
-                self.settings.target, credentials, options=options
-            )
+        self._credentials = channel_credentials(self.settings)
         self._metadata = call_metadata(self.settings)
-        self._router = router_pb2_grpc.RouterServiceStub(self._channel)
-        self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
-        self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._replicas: ReplicaSet[_Endpoint] = ReplicaSet(
+            ((a, self._connect(a)) for a in initial_replicas(self.settings)),
+            ejection_policy(self.settings),
+        )
+        self._dns = dns_name(self.settings.target)
+        self._dns_schedule = RefreshSchedule(self.settings.dns_refresh_s)
+        self._retired: list[_Endpoint] = []
+        # Strong references: the loop keeps only weak ones to running tasks.
+        self._tasks: set[asyncio.Task[None]] = set()
         self._reporter: OutcomeReporter | None = None
+
+    def _connect(self, address: str) -> _Endpoint:
+        options = replica_options(self.settings, address)
+        if self._credentials is None:
+            return endpoint(grpc.aio.insecure_channel(address, options=options))
+        return endpoint(grpc.aio.secure_channel(address, self._credentials, options=options))
 
     async def __aenter__(self) -> AsyncTierwiseClient:
         return self
@@ -61,10 +78,25 @@ class AsyncTierwiseClient:
         await self.close()
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self._reporter is not None:
             # Off the loop: closing waits (bounded) for queued reports to go out.
             await asyncio.to_thread(self._reporter.close)
-        await self._channel.close(grace=None)
+        for replica in self._replicas.all():
+            await replica.endpoint.channel.close(grace=None)
+        for retired in self._retired:
+            await retired.channel.close(grace=None)
+
+    @property
+    def replica_addresses(self) -> tuple[str, ...]:
+        """See TierwiseClient.replica_addresses."""
+        return self._replicas.addresses
+
+    @property
+    def ejected_replicas(self) -> tuple[str, ...]:
+        """See TierwiseClient.ejected_replicas."""
+        return self._replicas.ejected
 
     def outcome_reporter(self) -> OutcomeReporter:
         """The background reporter cascades use (created on first use)."""
@@ -78,6 +110,47 @@ class AsyncTierwiseClient:
 
         return await cascade_async(self, query, **kwargs)
 
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _maintain(self) -> None:
+        """See TierwiseClient._maintain: here as tasks, never awaited by the caller."""
+        for replica in self._replicas.due_for_probe():
+            self._spawn(self._probe(replica))
+        if self._dns is not None and self._dns_schedule.claim():
+            self._spawn(self._refresh_dns())
+
+    async def _probe(self, replica: Replica[_Endpoint]) -> None:
+        ok = False
+        try:
+            response = await replica.endpoint.health_check(
+                EMPTY_REQUEST, timeout=self.settings.probe_timeout_s, metadata=self._metadata
+            )
+            ok = answered(None, response)
+        except grpc.RpcError as error:
+            code = error.code() if callable(getattr(error, "code", None)) else None
+            ok = answered(code or grpc.StatusCode.UNKNOWN, None)
+        finally:
+            # Also when cancelled (client closing): never leave it marked as being probed.
+            self._replicas.probed(replica, ok)
+
+    async def _refresh_dns(self) -> None:
+        assert self._dns is not None
+        try:
+            try:
+                addresses = await asyncio.to_thread(resolve, self._dns)
+            except OSError:
+                addresses = ()
+            if addresses:
+                # As in TierwiseClient: removed channels are closed one refresh later.
+                for old in self._retired:
+                    await old.channel.close(grace=None)
+                self._retired = self._replicas.replace(addresses, self._connect)
+        finally:
+            self._dns_schedule.finished()
+
     async def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
         try:
             return await method(
@@ -88,6 +161,16 @@ class AsyncTierwiseClient:
         except grpc.RpcError as error:
             raise from_rpc_error(error) from error
 
+    async def _invoke(
+        self, method: Callable[[_Endpoint], Any], request: Any, timeout_s: float | None
+    ) -> Any:
+        """See TierwiseClient._invoke."""
+        self._maintain()
+        plan = other_plan(self.settings, timeout_s, len(self._replicas))
+        return await with_attempts_async(
+            lambda e, t: self._call(method(e), request, t), self._replicas, plan
+        )
+
     async def route(
         self,
         query: Query,
@@ -96,13 +179,15 @@ class AsyncTierwiseClient:
         timeout_s: float | None = None,
         **options: Any,
     ) -> Decision:
-        """See TierwiseClient.route."""
+        """See TierwiseClient.route: the same per-attempt timeouts and replica ejection."""
         request = _requests.route(query, RouteOptions(**options))
-        deadline = timeout_s if timeout_s is not None else self.settings.route_timeout_s
         fallback = fail_open_tier or self.settings.fail_open_tier
+        self._maintain()
         try:
-            response: router_pb2.RouteResponse = await self._call(
-                self._router.Route, request, deadline
+            response: router_pb2.RouteResponse = await with_attempts_async(
+                lambda e, t: self._call(e.router.Route, request, t),
+                self._replicas,
+                route_plan(self.settings, timeout_s),
             )
         except TierwiseError as error:
             return _convert.fail_open_or_raise(error, fallback)
@@ -121,7 +206,7 @@ class AsyncTierwiseClient:
         decisions: list[Decision] = []
         for batch in _requests.route_batches(queries, RouteOptions(**options)):
             try:
-                response = await self._call(self._router.RouteBatch, batch, timeout_s)
+                response = await self._invoke(lambda e: e.router.RouteBatch, batch, timeout_s)
             except TierwiseError as error:
                 decisions.extend(
                     _convert.fail_open_or_raise(error, fallback) for _ in batch.requests
@@ -152,7 +237,7 @@ class AsyncTierwiseClient:
             cache_write_1h_tokens=cache_write_1h_tokens,
             batch=batch,
         )
-        response = await self._call(self._pricing.Quote, request, timeout_s)
+        response = await self._invoke(lambda e: e.pricing.Quote, request, timeout_s)
         return _convert.quote_result(response)
 
     async def quote_workload(
@@ -181,19 +266,25 @@ class AsyncTierwiseClient:
             cascade=cascade,
             cascade_start_mix=cascade_start_mix,
         )
-        response = await self._call(self._pricing.QuoteWorkload, request, timeout_s)
+        response = await self._invoke(lambda e: e.pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)
 
     async def list_tiers(self, *, timeout_s: float | None = None) -> TierTable:
         request = pricing_pb2.ListTiersRequest()
-        return _convert.tier_table(await self._call(self._pricing.ListTiers, request, timeout_s))
+        return _convert.tier_table(
+            await self._invoke(lambda e: e.pricing.ListTiers, request, timeout_s)
+        )
 
     async def reload_policy(
         self, policy_toml: str, *, timeout_s: float | None = None
     ) -> PolicyInfo:
         request = _requests.reload_policy(policy_toml)
-        return _convert.policy_info(await self._call(self._admin.ReloadPolicy, request, timeout_s))
+        return _convert.policy_info(
+            await self._invoke(lambda e: e.admin.ReloadPolicy, request, timeout_s)
+        )
 
     async def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
         request = admin_pb2.GetPolicyRequest()
-        return _convert.policy_info(await self._call(self._admin.GetPolicy, request, timeout_s))
+        return _convert.policy_info(
+            await self._invoke(lambda e: e.admin.GetPolicy, request, timeout_s)
+        )

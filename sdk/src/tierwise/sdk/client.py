@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import grpc
 
 from tierwise.sdk import _convert, _requests
-from tierwise.sdk._attempts import with_attempts
-from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_settings
+from tierwise.sdk._attempts import other_plan, route_plan, with_attempts
+from tierwise.sdk._channel import (
+    Endpoint,
+    RefreshSchedule,
+    call_metadata,
+    channel_credentials,
+    ejection_policy,
+    endpoint,
+    initial_replicas,
+    replica_options,
+    resolve_settings,
+)
+from tierwise.sdk._health_probe import EMPTY_REQUEST, answered
 from tierwise.sdk._outcome_reporter import OutcomeReporter
+from tierwise.sdk._replicas import Replica, ReplicaSet
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
+from tierwise.sdk._targets import dns_name, resolve
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
 from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
-from tierwise.v1 import (
-    admin_pb2,
-    admin_pb2_grpc,
-    pricing_pb2,
-    pricing_pb2_grpc,
-    router_pb2,
-    router_pb2_grpc,
-)
+from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
+
+_Endpoint = Endpoint[grpc.Channel]
 
 
 class TierwiseClient:
@@ -30,6 +40,9 @@ class TierwiseClient:
 
     >>> with TierwiseClient("127.0.0.1:50051", fail_open_tier="sonnet") as client:
     ...     decision = client.route("Summarise this contract")
+
+    With several replicas (an "ipv4:" list or a "dns:" name) it keeps a channel per replica
+    and ejects one that hangs (see _replicas.py).
     """
 
     def __init__(
@@ -40,17 +53,23 @@ class TierwiseClient:
         settings: ClientSettings | None = None,
     ) -> None:
         self.settings = resolve_settings(target, fail_open_tier, settings)
-        credentials = channel_credentials(self.settings)
-        options = self.settings.channel_options()
-        if credentials is None:
-            self._channel = grpc.insecure_channel(self.settings.target, options=options)
-        else:
-            self._channel = grpc.secure_channel(self.settings.target, credentials, options=options)
+        self._credentials = channel_credentials(self.settings)
         self._metadata = call_metadata(self.settings)
-        self._router = router_pb2_grpc.RouterServiceStub(self._channel)
-        self._pricing = pricing_pb2_grpc.PricingServiceStub(self._channel)
-        self._admin = admin_pb2_grpc.AdminServiceStub(self._channel)
+        self._replicas: ReplicaSet[_Endpoint] = ReplicaSet(
+            ((a, self._connect(a)) for a in initial_replicas(self.settings)),
+            ejection_policy(self.settings),
+        )
+        self._dns = dns_name(self.settings.target)
+        self._dns_schedule = RefreshSchedule(self.settings.dns_refresh_s)
+        self._retired: list[_Endpoint] = []
+        self._closed = False
         self._reporter: OutcomeReporter | None = None
+
+    def _connect(self, address: str) -> _Endpoint:
+        options = replica_options(self.settings, address)
+        if self._credentials is None:
+            return endpoint(grpc.insecure_channel(address, options=options))
+        return endpoint(grpc.secure_channel(address, self._credentials, options=options))
 
     def __enter__(self) -> TierwiseClient:
         return self
@@ -59,9 +78,23 @@ class TierwiseClient:
         self.close()
 
     def close(self) -> None:
+        self._closed = True
         if self._reporter is not None:
             self._reporter.close()
-        self._channel.close()
+        for replica in self._replicas.all():
+            replica.endpoint.channel.close()
+        for retired in self._retired:
+            retired.channel.close()
+
+    @property
+    def replica_addresses(self) -> tuple[str, ...]:
+        """The replicas this client spreads calls over (one per address of a "dns:" name)."""
+        return self._replicas.addresses
+
+    @property
+    def ejected_replicas(self) -> tuple[str, ...]:
+        """Replicas left out of rotation right now (timed out; not yet answering health)."""
+        return self._replicas.ejected
 
     def outcome_reporter(self) -> OutcomeReporter:
         """The background reporter cascades use (created on first use)."""
@@ -75,6 +108,41 @@ class TierwiseClient:
 
         return cascade(self, query, **kwargs)
 
+    def _maintain(self) -> None:
+        """Probe replicas whose ejection is over; refresh a "dns:" name when it is due.
+        Both run off the caller's path (grpc's callback thread, a short-lived thread)."""
+        for replica in self._replicas.due_for_probe():
+            future = replica.endpoint.health_check.future(
+                EMPTY_REQUEST, timeout=self.settings.probe_timeout_s, metadata=self._metadata
+            )
+            future.add_done_callback(functools.partial(self._probed, replica))
+        if self._dns is not None and self._dns_schedule.claim():
+            threading.Thread(target=self._refresh_dns, name="tierwise-dns", daemon=True).start()
+
+    def _probed(self, replica: Replica[_Endpoint], future: grpc.Future[bytes]) -> None:
+        error = future.exception()
+        if error is None:
+            self._replicas.probed(replica, answered(None, future.result()))
+        else:
+            code = error.code() if isinstance(error, grpc.Call) else None
+            self._replicas.probed(replica, answered(code or grpc.StatusCode.UNKNOWN, None))
+
+    def _refresh_dns(self) -> None:
+        assert self._dns is not None
+        try:
+            addresses = resolve(self._dns)
+        except OSError:
+            addresses = ()
+        try:
+            if addresses and not self._closed:
+                # Closing a channel cancels its calls: the removed ones are closed one
+                # refresh later, when nothing can still be using them.
+                for old in self._retired:
+                    old.channel.close()
+                self._retired = self._replicas.replace(addresses, self._connect)
+        finally:
+            self._dns_schedule.finished()
+
     def _call(self, method: Any, request: Any, timeout_s: float | None) -> Any:
         try:
             return method(
@@ -84,6 +152,15 @@ class TierwiseClient:
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from error
+
+    def _invoke(
+        self, method: Callable[[_Endpoint], Any], request: Any, timeout_s: float | None
+    ) -> Any:
+        """Anything but route(): the whole timeout on one replica; UNAVAILABLE (which also
+        ejects it) moves the call to another."""
+        self._maintain()
+        plan = other_plan(self.settings, timeout_s, len(self._replicas))
+        return with_attempts(lambda e, t: self._call(method(e), request, t), self._replicas, plan)
 
     def route(
         self,
@@ -98,14 +175,13 @@ class TierwiseClient:
         When the service is unreachable or too slow and a fail-open tier is set (here or on
         the client), returns a Decision with fail_open=True instead of raising."""
         request = _requests.route(query, RouteOptions(**options))
-        deadline = timeout_s if timeout_s is not None else self.settings.route_timeout_s
         fallback = fail_open_tier or self.settings.fail_open_tier
+        self._maintain()
         try:
             response: router_pb2.RouteResponse = with_attempts(
-                lambda timeout_s: self._call(self._router.Route, request, timeout_s),
-                deadline,
-                self.settings.route_attempt_fraction,
-                self.settings.route_attempts,
+                lambda e, t: self._call(e.router.Route, request, t),
+                self._replicas,
+                route_plan(self.settings, timeout_s),
             )
         except TierwiseError as error:
             return _convert.fail_open_or_raise(error, fallback)
@@ -124,7 +200,7 @@ class TierwiseClient:
         decisions: list[Decision] = []
         for batch in _requests.route_batches(queries, RouteOptions(**options)):
             try:
-                response = self._call(self._router.RouteBatch, batch, timeout_s)
+                response = self._invoke(lambda e: e.router.RouteBatch, batch, timeout_s)
             except TierwiseError as error:
                 decisions.extend(
                     _convert.fail_open_or_raise(error, fallback) for _ in batch.requests
@@ -155,7 +231,9 @@ class TierwiseClient:
             cache_write_1h_tokens=cache_write_1h_tokens,
             batch=batch,
         )
-        response: pricing_pb2.QuoteResponse = self._call(self._pricing.Quote, request, timeout_s)
+        response: pricing_pb2.QuoteResponse = self._invoke(
+            lambda e: e.pricing.Quote, request, timeout_s
+        )
         return _convert.quote_result(response)
 
     def quote_workload(
@@ -184,18 +262,21 @@ class TierwiseClient:
             cascade=cascade,
             cascade_start_mix=cascade_start_mix,
         )
-        response = self._call(self._pricing.QuoteWorkload, request, timeout_s)
+        response = self._invoke(lambda e: e.pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)
 
     def list_tiers(self, *, timeout_s: float | None = None) -> TierTable:
-        response = self._call(self._pricing.ListTiers, pricing_pb2.ListTiersRequest(), timeout_s)
+        response = self._invoke(
+            lambda e: e.pricing.ListTiers, pricing_pb2.ListTiersRequest(), timeout_s
+        )
         return _convert.tier_table(response)
 
     def reload_policy(self, policy_toml: str, *, timeout_s: float | None = None) -> PolicyInfo:
         """Validate and activate a policy on the server; the old one keeps serving if invalid."""
         request = _requests.reload_policy(policy_toml)
-        return _convert.policy_info(self._call(self._admin.ReloadPolicy, request, timeout_s))
+        response = self._invoke(lambda e: e.admin.ReloadPolicy, request, timeout_s)
+        return _convert.policy_info(response)
 
     def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
         request = admin_pb2.GetPolicyRequest()
-        return _convert.policy_info(self._call(self._admin.GetPolicy, request, timeout_s))
+        return _convert.policy_info(self._invoke(lambda e: e.admin.GetPolicy, request, timeout_s))

@@ -22,6 +22,15 @@ DEFAULT_ROUTE_ATTEMPT_FRACTION: Final = 0.25
 # accepts a new connection. Tierwise servers allow pings this often.
 DEFAULT_KEEPALIVE_TIME_MS: Final = 1_000
 DEFAULT_KEEPALIVE_TIMEOUT_MS: Final = 1_000
+# Outlier ejection (several replicas): a replica whose attempt timed out or was UNAVAILABLE
+# is left out for ejection_base_s, doubling per consecutive ejection up to ejection_max_s;
+# then a health check (probe_timeout_s) off the caller's path decides whether it is back.
+DEFAULT_EJECTION_BASE_S: Final = 1.0
+DEFAULT_EJECTION_MAX_S: Final = 30.0
+DEFAULT_PROBE_TIMEOUT_S: Final = 0.5
+# "dns:" targets are resolved by the SDK (one channel per address) and again this often, so
+# replicas added by a scale-out are picked up.
+DEFAULT_DNS_REFRESH_S: Final = 30.0
 
 _SERVICES: Final = (
     "tierwise.v1.RouterService",
@@ -46,8 +55,10 @@ class TlsSettings:
 class ClientSettings:
     """How to reach Tierwise and how long to wait.
 
-    `target` is any gRPC target: "host:port", "dns:///svc.ns:50051" (every address the name
-    resolves to, round-robin) or "ipv4:10.0.0.1:50051,10.0.0.2:50051" for several replicas.
+    `target` is any gRPC target. "dns:///svc.ns:50051" (every address the name resolves to)
+    and "ipv4:10.0.0.1:50051,10.0.0.2:50051" name several replicas: the client keeps one
+    channel per replica, spreads calls over them and ejects one that hangs (_replicas.py).
+    Any other target ("host:port") is one channel that gRPC resolves and balances.
     """
 
     target: str = DEFAULT_TARGET
@@ -58,6 +69,10 @@ class ClientSettings:
     route_attempt_fraction: float = DEFAULT_ROUTE_ATTEMPT_FRACTION
     keepalive_time_ms: int = DEFAULT_KEEPALIVE_TIME_MS
     keepalive_timeout_ms: int = DEFAULT_KEEPALIVE_TIMEOUT_MS
+    ejection_base_s: float = DEFAULT_EJECTION_BASE_S
+    ejection_max_s: float = DEFAULT_EJECTION_MAX_S
+    probe_timeout_s: float = DEFAULT_PROBE_TIMEOUT_S
+    dns_refresh_s: float = DEFAULT_DNS_REFRESH_S
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     fail_open_tier: str | None = None
     bearer_token: str | None = None
@@ -67,7 +82,7 @@ class ClientSettings:
     def __post_init__(self) -> None:
         if not self.target.strip():
             raise ValueError("target: must not be empty")
-        for name in ("route_timeout_s", "timeout_s"):
+        for name in ("route_timeout_s", "timeout_s", "probe_timeout_s", "dns_refresh_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be > 0")
         if not 1 <= self.max_attempts <= 5:
@@ -76,6 +91,8 @@ class ClientSettings:
             raise ValueError("route_attempts: must be between 1 and 5")
         if not 0 < self.route_attempt_fraction <= 1:
             raise ValueError("route_attempt_fraction: must be in (0, 1]")
+        if not 0 < self.ejection_base_s <= self.ejection_max_s:
+            raise ValueError("ejection_base_s: must be > 0 and <= ejection_max_s")
         if self.bearer_token is not None and self.tls is None and not _is_loopback(self.target):
             raise ValueError(
                 "bearer_token: sending a token without TLS is only allowed on loopback"

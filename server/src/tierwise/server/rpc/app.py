@@ -8,8 +8,8 @@ import signal
 import ssl
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import FrameType
 
 import grpc
 import structlog
@@ -38,6 +38,7 @@ from tierwise.server.rpc.health_service import health_handler
 from tierwise.server.rpc.outcome_service import OutcomeService
 from tierwise.server.rpc.pricing_service import PricingService
 from tierwise.server.rpc.router_service import RouterService
+from tierwise.server.rpc.signals import SignalInbox
 from tierwise.v1 import admin_pb2, outcomes_pb2, pricing_pb2, router_pb2
 
 _log = structlog.get_logger("tierwise.server")
@@ -333,31 +334,32 @@ def serve(settings: ServerSettings) -> int:
     # RPC thread stopped, once per ~8,000 routes) shrinks to a scan of recent objects.
     gc.collect()
     gc.freeze()
-    stop_requested = threading.Event()
-
-    def on_stop(signum: int, _frame: FrameType | None) -> None:
-        _log.info("server.signal", signal=signal.Signals(signum).name)
-        stop_requested.set()
-
-    def on_hup(_signum: int, _frame: FrameType | None) -> None:
-        threading.Thread(target=server.reload_policy, daemon=True).start()
-
-    # Handlers go in before the port opens: a SIGHUP from a reload sidecar right at start must
+    # Installed before the port opens: a SIGHUP from a reload sidecar right at start must
     # reload, not kill the process.
-    signal.signal(signal.SIGTERM, on_stop)
-    signal.signal(signal.SIGINT, on_stop)
-    signal.signal(signal.SIGHUP, on_hup)
-    server.start()
-    print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
-    # The main thread drains and stops the server itself, so the process cannot exit before
-    # in-flight RPCs finish and the final log line is written.
-    stop_requested.wait()
-    # Probes and health-watching clients see NOT_SERVING while the server still answers;
-    # the notice is part of the grace period.
-    notice = min(settings.drain_notice_s, settings.grace_s / 2)
-    server.announce_drain()
-    time.sleep(notice)
-    server.stop(settings.grace_s - notice)
+    inbox = SignalInbox((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+    # One reload at a time, in the order signalled: two quick SIGHUPs on two threads could
+    # otherwise finish out of order and leave the older file active.
+    reloads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tierwise-reload")
+    try:
+        server.start()
+        print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
+        # The main thread drains and stops the server itself, so the process cannot exit
+        # before in-flight RPCs finish and the final log line is written.
+        received = inbox.next()
+        while received is signal.SIGHUP:
+            reloads.submit(server.reload_policy)
+            received = inbox.next()
+        _log.info("server.signal", signal=received.name if received else None)
+        # Probes and health-watching clients see NOT_SERVING while the server still answers;
+        # the notice is part of the grace period.
+        notice = min(settings.drain_notice_s, settings.grace_s / 2)
+        server.announce_drain()
+        time.sleep(notice)
+        server.stop(settings.grace_s - notice)
+    finally:
+        # A reload in progress finishes (and logs) before the process exits.
+        reloads.shutdown(wait=True, cancel_futures=True)
+        inbox.close()
     return 0
 
 

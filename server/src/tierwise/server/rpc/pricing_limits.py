@@ -1,9 +1,11 @@
 """QuoteWorkload's cost bound, checked on the message before any pricing runs.
 
-Pricing a workload evaluates one price per input × output histogram bucket pair for every
-API tier, again for every API/self-hosted break-even pair and for each batch side; it is
-pure Python and cannot be interrupted. A request whose evaluations exceed the budget is
-refused with INVALID_ARGUMENT naming the limit, so one call costs at most ≈ budget × 5 µs.
+The budget counts input × output histogram bucket pairs for every API tier, again for every
+API/self-hosted break-even pair and for each batch side: what pricing cost when it walked
+the cross-product (≈5 µs each). It now needs two prices per input bucket instead
+(cost_tables/expected_cost.py, ≈25× less for 50×50), so the budget is a conservative
+bound; it stays, as the wire contract callers see. A request over it is refused with
+INVALID_ARGUMENT naming the limit.
 """
 
 from __future__ import annotations
