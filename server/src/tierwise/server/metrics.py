@@ -108,6 +108,12 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.latency_reloads = Counter(
+            "tierwise_latency_reloads_total",
+            "Latency telemetry reload attempts by result.",
+            ["result"],
+            registry=self.registry,
+        )
 
     # Label children are looked up once per label set: .labels() takes a lock and builds a
     # key on every call, which showed up in the per-route profile. (A racing first lookup
