@@ -17,7 +17,14 @@ from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_se
 from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
-from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
+from tierwise.sdk.results import (
+    Decision,
+    LatencyInfo,
+    PolicyInfo,
+    QuoteResult,
+    TierTable,
+    WorkloadQuote,
+)
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import (
     admin_pb2,
@@ -193,6 +200,14 @@ class AsyncTierwiseClient:
     ) -> PolicyInfo:
         request = _requests.reload_policy(policy_toml)
         return _convert.policy_info(await self._call(self._admin.ReloadPolicy, request, timeout_s))
+
+    async def reload_latency(
+        self, latency_toml: str = "", *, timeout_s: float | None = None
+    ) -> LatencyInfo:
+        """See TierwiseClient.reload_latency."""
+        request = _requests.reload_latency(latency_toml)
+        response = await self._call(self._admin.ReloadLatency, request, timeout_s)
+        return _convert.latency_info(response)
 
     async def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
         request = admin_pb2.GetPolicyRequest()

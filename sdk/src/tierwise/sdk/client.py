@@ -13,7 +13,14 @@ from tierwise.sdk._channel import call_metadata, channel_credentials, resolve_se
 from tierwise.sdk._outcome_reporter import OutcomeReporter
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
-from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
+from tierwise.sdk.results import (
+    Decision,
+    LatencyInfo,
+    PolicyInfo,
+    QuoteResult,
+    TierTable,
+    WorkloadQuote,
+)
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import (
     admin_pb2,
@@ -195,6 +202,14 @@ class TierwiseClient:
         """Validate and activate a policy on the server; the old one keeps serving if invalid."""
         request = _requests.reload_policy(policy_toml)
         return _convert.policy_info(self._call(self._admin.ReloadPolicy, request, timeout_s))
+
+    def reload_latency(
+        self, latency_toml: str = "", *, timeout_s: float | None = None
+    ) -> LatencyInfo:
+        """Activate latency telemetry (TOML from `tierwise latency import`) on the server, or
+        re-read its configured latency file (empty text); the old figures stay if invalid."""
+        request = _requests.reload_latency(latency_toml)
+        return _convert.latency_info(self._call(self._admin.ReloadLatency, request, timeout_s))
 
     def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
         request = admin_pb2.GetPolicyRequest()

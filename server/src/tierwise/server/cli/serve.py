@@ -13,7 +13,8 @@ def register(subparsers: Any) -> None:
     from tierwise.server import config
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve", help="run the gRPC service (SIGTERM drains, SIGHUP reloads the policy and latency file)"
+        "serve",
+        help="run the gRPC service (SIGTERM drains, SIGHUP reloads the policy and latency file)",
     )
     parser.add_argument(
         "--address",

@@ -94,7 +94,9 @@ def build_latency_model(
         observed = None if telemetry is None else telemetry.tiers.get(tier.tier_id)
         if observed is not None:
             assert telemetry is not None
-            resolved[tier.tier_id] = TierLatency(observed, _telemetry(observed, telemetry.source_path))
+            resolved[tier.tier_id] = TierLatency(
+                observed, _telemetry(observed, telemetry.source_path)
+            )
             continue
         hardware = _hardware(tier)
         listed = published.models.get(tier.model)
@@ -116,7 +118,9 @@ def _load(path: Path | None) -> LatencyTable:
     except CostTableError as error:
         raise LatencyTableError(str(error)) from error
     except UnicodeDecodeError as error:
-        raise LatencyTableError(f"latency file {path}: not UTF-8 text (byte {error.start})") from error
+        raise LatencyTableError(
+            f"latency file {path}: not UTF-8 text (byte {error.start})"
+        ) from error
 
 
 def load_latency_model(
@@ -158,7 +162,9 @@ class LatencyHolder:
 
     def reload_from_file(self) -> LatencyModel:
         """Re-read the configured files; returns the figures replaced (on error: unchanged)."""
-        return self._swap(load_latency_model(self._table, self._telemetry_path, self._published_path))
+        return self._swap(
+            load_latency_model(self._table, self._telemetry_path, self._published_path)
+        )
 
     def replace_text(self, document: str) -> LatencyModel:
         """Activate a telemetry document sent inline (admin RPC); nothing is written to disk."""

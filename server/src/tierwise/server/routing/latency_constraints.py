@@ -43,7 +43,9 @@ class LatencyConstraints:
         """These values where set, ``base``'s elsewhere."""
         return LatencyConstraints(
             *(
-                getattr(self, f.name) if getattr(self, f.name) is not None else getattr(base, f.name)
+                getattr(self, f.name)
+                if getattr(self, f.name) is not None
+                else getattr(base, f.name)
                 for f in fields(self)
             )
         )

@@ -371,7 +371,9 @@ def _with_latency(
             latency_failures=failures,
             latency_source=tier_latency.source,
         )
-    tokens = estimate.predicted_output_tokens if given_output_tokens is None else given_output_tokens
+    tokens = (
+        estimate.predicted_output_tokens if given_output_tokens is None else given_output_tokens
+    )
     latency_ms = figures.latency_ms(tokens)
     failures = tuple(
         constraints.failures(figures.ttft_ms_p50, latency_ms, figures.output_tokens_per_s_p50)

@@ -42,10 +42,8 @@ def reload_latency(
     Returns (new version, previous version). On error the old figures keep serving, the error
     is counted and logged, and the exception propagates."""
     try:
-        if latency_toml:
-            previous = holder.replace_text(latency_toml)
-        else:
-            previous = holder.reload_from_file()
+        inline = bool(latency_toml)
+        previous = holder.replace_text(latency_toml) if inline else holder.reload_from_file()
     except Exception as error:
         metrics.latency_reloads.labels(result="rejected").inc()
         _log.warning("latency.rejected", error=str(error), active=holder.current.version)
