@@ -213,6 +213,7 @@ def test_telemetry_changes_the_api_tiers_latency_and_the_decisions(client: Tierw
     # The same request again: the decision cache must not answer with the old figures.
     observed = client.route(EASY, min_output_tokens_per_s=50.0)
     haiku, sonnet = observed.estimate("haiku"), observed.estimate("sonnet")
+    assert sonnet.meets_latency and sonnet.output_tokens_per_s == 150.0
     assert haiku.output_tokens_per_s == 12.0 and haiku.ttft_ms == 900.0
     assert haiku.latency_source.startswith("telemetry <reload request>")
     assert haiku.ttft_ms_p90 == 2100.0
