@@ -23,6 +23,14 @@ MAX_TOKENS_PER_S = 100_000.0
 MAX_SAMPLES = 10**12
 
 
+class LatencyFileError(TableFileError):
+    """A latency file is malformed (the message says "latency file", not "cost table")."""
+
+    def __init__(self, path: str, key: str, problem: str) -> None:
+        super().__init__(path, key, problem)
+        self.args = (f"latency file {path}: {key}: {problem}",)
+
+
 @dataclass(frozen=True)
 class LatencyFigures:
     """TTFT and output speed of one model or tier. The p90 speed is the slow tail: the
@@ -120,11 +128,20 @@ def _table(shown: str, data: Mapping[str, object]) -> LatencyTable:
     return table
 
 
+def _as_latency_error(error: TableFileError) -> LatencyFileError:
+    return LatencyFileError(error.path, error.key, error.problem)
+
+
 def load_latency_table(path: str | Path | None = None) -> LatencyTable:
     """Load and validate a latency table (default: the packaged ``data/latency.toml``)."""
     source = packaged_data_path("latency.toml") if path is None else Path(path)
-    shown, data = read_toml(source)
-    return _table(shown, data)
+    try:
+        shown, data = read_toml(source)
+        return _table(shown, data)
+    except LatencyFileError:
+        raise
+    except TableFileError as error:
+        raise _as_latency_error(error) from None
 
 
 def parse_latency_table(text: str, source: str) -> LatencyTable:
@@ -132,8 +149,11 @@ def parse_latency_table(text: str, source: str) -> LatencyTable:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TableFileError(source, "<file>", f"invalid TOML: {exc}") from None
-    return _table(source, data)
+        raise LatencyFileError(source, "<file>", f"invalid TOML: {exc}") from None
+    try:
+        return _table(source, data)
+    except TableFileError as error:
+        raise _as_latency_error(error) from None
 
 
 def _toml_string(text: str) -> str:

@@ -114,6 +114,10 @@ def _run_show(args: argparse.Namespace) -> int:
 
 
 def _run_apply(args: argparse.Namespace) -> int:
+    from tierwise.cost_tables.latency import load_latency_table
+
+    if args.file is not None:
+        load_latency_table(args.file)  # fail fast, locally, with the file's name in the message
     text = "" if args.file is None else args.file.read_text(encoding="utf-8")
     with client_from_args(args) as client:
         info = client.reload_latency(text)
