@@ -312,3 +312,29 @@ def test_async_client_sends_constraints_and_reloads_latency(tiny_server: Tierwis
             return before.tier, after.tier, after.reason_code
 
     assert asyncio.run(scenario()) == ("haiku", "sonnet", "SPEED_LIMITED")
+
+
+def test_a_tier_without_any_latency_figure_never_meets_a_constraint(
+    tiny_settings: ServerSettings, tmp_path: Path
+) -> None:
+    from tierwise.cost_tables._toml import packaged_data_path
+
+    tiers = packaged_data_path("tiers.toml").read_text()
+    custom = tmp_path / "tiers.toml"
+    custom.write_text(tiers.replace('model = "claude-haiku-4-5"', 'model = "acme-small-1"'))
+    server = _serve(dataclasses.replace(tiny_settings, tiers_file=custom))
+    try:
+        with _client(server) as sdk:
+            free = sdk.route(EASY, allowed_tiers=["haiku", "sonnet"])
+            haiku = free.estimate("haiku")
+            assert haiku.latency_source.startswith("unknown")
+            assert (haiku.ttft_ms, haiku.latency_ms) == (0.0, 0.0) and haiku.meets_latency
+            assert free.tier == "haiku"
+            limited = sdk.route(EASY, allowed_tiers=["haiku", "sonnet"], max_latency_ms=1e7)
+            assert not limited.estimate("haiku").meets_latency
+            assert (limited.tier, limited.reason_code) == ("sonnet", "LATENCY_LIMITED")
+            alone = sdk.route(EASY, allowed_tiers=["haiku"], max_latency_ms=1e7)
+            assert (alone.tier, alone.reason_code) == ("haiku", "NONE_MEETS_LATENCY")
+            assert "haiku latency unknown" in alone.reason
+    finally:
+        server.stop(0)

@@ -145,6 +145,8 @@ class TierEstimate:
     latency_source: str = ""
     # The constraints this tier misses (empty when it meets them all).
     latency_failures: tuple[str, ...] = ()
+    # False when no source has figures for the tier (the latency fields are then 0).
+    latency_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,7 @@ def _with_latency(
             meets_latency=not failures,
             latency_failures=failures,
             latency_source=tier_latency.source,
+            latency_known=False,
         )
     tokens = (
         estimate.predicted_output_tokens if given_output_tokens is None else given_output_tokens
@@ -396,7 +399,7 @@ def _describe(estimate: TierEstimate) -> str:
 
 
 def _describe_latency(estimate: TierEstimate) -> str:
-    if not estimate.latency_source or estimate.latency_source.startswith("unknown"):
+    if not estimate.latency_known:
         return f"{estimate.tier} latency unknown"
     return (
         f"{estimate.tier} TTFT {estimate.ttft_ms:.0f} ms, {estimate.output_tokens_per_s:.0f} "
@@ -405,7 +408,7 @@ def _describe_latency(estimate: TierEstimate) -> str:
 
 
 def _shortfall(estimate: TierEstimate, constraints: LatencyConstraints) -> float:
-    if estimate.latency_source.startswith("unknown"):
+    if not estimate.latency_known:
         return math.inf
     return constraints.shortfall(
         estimate.ttft_ms, estimate.latency_ms, estimate.output_tokens_per_s
