@@ -7,7 +7,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -270,10 +270,15 @@ class Router:
         input_tokens = estimate_input_tokens(item, prediction)
         constraints = policy.latency.resolve(item.latency, item.caller, item.feature)
         estimates = [
-            _with_latency(
-                self._estimate(tier_id, item, prediction, policy, input_tokens, target, allowed),
+            self._estimate(
+                tier_id,
+                item,
+                prediction,
+                policy,
+                input_tokens,
+                target,
+                allowed,
                 latency.of(tier_id),
-                item.output_tokens,
                 constraints,
             )
             for tier_id in self.table.ids()
@@ -324,6 +329,8 @@ class Router:
         input_tokens: int,
         target: float,
         allowed: set[str],
+        tier_latency: TierLatency,
+        constraints: LatencyConstraints,
     ) -> TierEstimate:
         tier = self.table.get(tier_id)
         predicted = math.exp(prediction.log_output_tokens)
@@ -349,16 +356,14 @@ class Router:
             allowed=tier_id in allowed,
             meets_target=p_success >= target,
             within_budget=item.max_cost_usd is None or quote.total_usd <= item.max_cost_usd,
+            **_latency_fields(tier_latency, output_tokens, constraints),
         )
 
 
-def _with_latency(
-    estimate: TierEstimate,
-    tier_latency: TierLatency,
-    given_output_tokens: int | None,
-    constraints: LatencyConstraints,
-) -> TierEstimate:
-    """The estimate with its latency for the output length it was quoted for."""
+def _latency_fields(
+    tier_latency: TierLatency, output_tokens: int, constraints: LatencyConstraints
+) -> dict[str, Any]:
+    """TierEstimate's latency fields for an answer of ``output_tokens`` (the length quoted)."""
     figures = tier_latency.figures
     if figures is None:
         # Nothing known: the tier cannot be promised to meet any constraint.
@@ -367,31 +372,26 @@ def _with_latency(
             for name in ("max_ttft_ms", "max_latency_ms", "min_output_tokens_per_s")
             if getattr(constraints, name) is not None
         )
-        return dataclasses.replace(
-            estimate,
-            meets_latency=not failures,
-            latency_failures=failures,
-            latency_source=tier_latency.source,
-            latency_known=False,
-        )
-    tokens = (
-        estimate.predicted_output_tokens if given_output_tokens is None else given_output_tokens
-    )
-    latency_ms = figures.latency_ms(tokens)
+        return {
+            "meets_latency": not failures,
+            "latency_failures": failures,
+            "latency_source": tier_latency.source,
+            "latency_known": False,
+        }
+    latency_ms = figures.latency_ms(output_tokens)
     failures = tuple(
         constraints.failures(figures.ttft_ms_p50, latency_ms, figures.output_tokens_per_s_p50)
     )
-    return dataclasses.replace(
-        estimate,
-        ttft_ms=figures.ttft_ms_p50,
-        output_tokens_per_s=figures.output_tokens_per_s_p50,
-        latency_ms=latency_ms,
-        ttft_ms_p90=figures.ttft_ms_p90,
-        latency_ms_p90=figures.latency_ms_p90(tokens),
-        meets_latency=not failures,
-        latency_source=tier_latency.source,
-        latency_failures=failures,
-    )
+    return {
+        "ttft_ms": figures.ttft_ms_p50,
+        "output_tokens_per_s": figures.output_tokens_per_s_p50,
+        "latency_ms": latency_ms,
+        "ttft_ms_p90": figures.ttft_ms_p90,
+        "latency_ms_p90": figures.latency_ms_p90(output_tokens),
+        "meets_latency": not failures,
+        "latency_source": tier_latency.source,
+        "latency_failures": failures,
+    }
 
 
 def _describe(estimate: TierEstimate) -> str:
