@@ -204,9 +204,14 @@ def test_bad_latency_rules_in_a_policy_are_rejected(client: TierwiseClient) -> N
     assert client.get_policy().policy_version == "test-policy-1"
 
 
-def test_telemetry_changes_the_api_tiers_latency_and_the_decisions(client: TierwiseClient) -> None:
+def test_telemetry_changes_the_api_tiers_latency_and_the_decisions(
+    client: TierwiseClient, tiny_server: TierwiseServer
+) -> None:
     published = client.route(EASY, min_output_tokens_per_s=50.0)
     assert (published.tier, published.reason_code) == ("haiku", "SPEED_LIMITED")
+    bound = tiny_server.metrics.latency_bound
+    assert bound.labels(constraint="min_output_tokens_per_s")._value.get() == 1
+    assert bound.labels(constraint="none_meets")._value.get() == 0
     info = client.reload_latency(TELEMETRY)
     assert info.latency_version.startswith("telemetry telemetry-test-1")
     assert info.previous_latency_version.startswith("published")
