@@ -52,6 +52,7 @@ SERVICES = (
 
 
 MAX_CONNECTION_AGE_MS = 300_000
+SIGNAL_POLL_S = 0.2
 MAX_CONNECTION_AGE_GRACE_MS = 10_000
 
 
@@ -367,8 +368,12 @@ def serve(settings: ServerSettings) -> int:
     server.start()
     print(f"tierwise: serving on {_display_address(settings.address, server.port)}", flush=True)
     # The main thread drains and stops the server itself, so the process cannot exit before
-    # in-flight RPCs finish and the final log line is written.
-    stop_requested.wait()
+    # in-flight RPCs finish and the final log line is written. A process-directed signal may
+    # land on one of grpc's threads; CPython then runs its Python handler only when the main
+    # thread next runs bytecode, so an untimed wait could hold a SIGHUP reload (or SIGTERM)
+    # indefinitely. Waking up every SIGNAL_POLL_S bounds that delay.
+    while not stop_requested.wait(SIGNAL_POLL_S):
+        pass
     # Probes and health-watching clients see NOT_SERVING while the server still answers;
     # the notice is part of the grace period.
     notice = min(settings.drain_notice_s, settings.grace_s / 2)
