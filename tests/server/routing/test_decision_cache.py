@@ -14,6 +14,7 @@ from tiny_router import TEST_POLICY
 from tierwise.sdk import TierwiseClient
 from tierwise.server.config import DEFAULT_DECISION_CACHE_ENTRIES, ServerSettings
 from tierwise.server.routing.decision_cache import DecisionCache, cache_key
+from tierwise.server.routing.latency_constraints import LatencyConstraints
 from tierwise.server.routing.policy import Policy, load_policy
 from tierwise.server.routing.router import RouteInput
 from tierwise.server.rpc.app import TierwiseServer, load_components
@@ -210,6 +211,11 @@ def test_cache_key_tells_every_option_apart() -> None:
         dataclasses.replace(base, max_cost_usd=1.0),
         dataclasses.replace(base, cache_read_tokens=5),
         dataclasses.replace(base, batch=True),
+        dataclasses.replace(base, latency=LatencyConstraints(max_ttft_ms=800.0)),
+        dataclasses.replace(base, latency=LatencyConstraints(max_latency_ms=800.0)),
+        dataclasses.replace(base, latency=LatencyConstraints(min_output_tokens_per_s=800.0)),
+        dataclasses.replace(base, caller="chat"),
+        dataclasses.replace(base, feature="chat"),
     ]
     keys = {cache_key(item) for item in variants}
     assert len(keys) == len(variants)
@@ -230,6 +236,8 @@ def _changed(name: str, value: object, annotation: str) -> object:
         return (*value, "opus")
     if isinstance(value, enum.Enum):
         return next(m for m in type(value) if m is not value)
+    if isinstance(value, LatencyConstraints):
+        return dataclasses.replace(value, max_ttft_ms=(value.max_ttft_ms or 100.0) + 1.0)
     if value is None:
         for kind, sample in (("int", 7), ("float", 0.5), ("str", "x"), ("tuple", ("x",))):
             if kind in annotation:

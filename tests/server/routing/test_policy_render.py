@@ -10,6 +10,7 @@ import pytest
 from tiny_router import TEST_POLICY
 
 from tierwise.sdk import TierwiseClient
+from tierwise.server.routing.latency_constraints import LatencyConstraints, LatencySettings
 from tierwise.server.routing.policy import (
     LinearHead,
     Policy,
@@ -36,6 +37,18 @@ def _full_policy() -> Policy:
         source_text="",
         escalate_out_of_distribution=False,
         head=LinearHead("fast", (1e-300, -2.5, 7.0), -0.125),
+        latency=LatencySettings(
+            defaults=LatencyConstraints(max_latency_ms=0.1 + 0.2),
+            callers=(
+                (
+                    "chat-frontend",
+                    LatencyConstraints(max_ttft_ms=800.0, min_output_tokens_per_s=40),
+                ),
+                ('odd "caller" name', LatencyConstraints(max_ttft_ms=1e-3)),
+                ("no-limits", LatencyConstraints()),
+            ),
+            features=(("autocomplete", LatencyConstraints(max_latency_ms=86_400_000.0)),),
+        ),
     )
 
 
@@ -51,6 +64,7 @@ def _full_policy() -> Policy:
                 min_centroid_similarity=None,
                 escalate_truncated=True,
                 escalate_out_of_distribution=True,
+                latency=LatencySettings(),
             ),
             id="no-skills",
         ),
@@ -84,3 +98,12 @@ def test_rendered_policy_is_accepted_by_the_server(client: TierwiseClient) -> No
     info = client.reload_policy(rendered)
     assert info.policy_version == "rendered"
     assert client.get_policy().policy_toml == rendered
+
+
+def test_a_changed_latency_rule_changes_the_policy() -> None:
+    policy = _full_policy()
+    callers = (("chat-frontend", LatencyConstraints(max_ttft_ms=801.0)),)
+    changed = dataclasses.replace(
+        policy, latency=dataclasses.replace(policy.latency, callers=callers)
+    )
+    assert parse_policy(render_policy(changed)) == changed != policy

@@ -22,6 +22,8 @@ from tierwise.sdk.errors import (
 from tierwise.sdk.results import (
     BreakEven,
     Decision,
+    LatencyConstraints,
+    LatencyInfo,
     MonthlyCost,
     Plan,
     PlanStep,
@@ -46,6 +48,8 @@ __all__ = [
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
+    "LatencyConstraints",
+    "LatencyInfo",
     "MonthlyCost",
     "NotFoundError",
     "PermissionDeniedError",

@@ -22,6 +22,13 @@ def decision(message: router_pb2.RouteResponse) -> results.Decision:
                 allowed=e.allowed,
                 meets_target=e.meets_target,
                 within_budget=e.within_budget,
+                ttft_ms=e.ttft_ms,
+                output_tokens_per_s=e.output_tokens_per_s,
+                latency_ms=e.latency_ms,
+                ttft_ms_p90=e.ttft_ms_p90 if e.HasField("ttft_ms_p90") else None,
+                latency_ms_p90=e.latency_ms_p90 if e.HasField("latency_ms_p90") else None,
+                meets_latency=e.meets_latency,
+                latency_source=e.latency_source,
             )
             for e in message.estimates
         ),
@@ -39,6 +46,25 @@ def decision(message: router_pb2.RouteResponse) -> results.Decision:
         decision_id=message.decision_id,
         strategy=_strategy_name(message.strategy),
         plan=plan(message.plan) if message.HasField("plan") else None,
+        latency_constraints=latency_constraints(message.latency_constraints),
+    )
+
+
+def latency_constraints(message: router_pb2.LatencyConstraints) -> results.LatencyConstraints:
+    m = message
+    return results.LatencyConstraints(
+        max_ttft_ms=m.max_ttft_ms if m.HasField("max_ttft_ms") else None,
+        max_latency_ms=m.max_latency_ms if m.HasField("max_latency_ms") else None,
+        min_output_tokens_per_s=(
+            m.min_output_tokens_per_s if m.HasField("min_output_tokens_per_s") else None
+        ),
+    )
+
+
+def latency_info(message: admin_pb2.ReloadLatencyResponse) -> results.LatencyInfo:
+    return results.LatencyInfo(
+        latency_version=message.latency_version,
+        previous_latency_version=message.previous_latency_version,
     )
 
 

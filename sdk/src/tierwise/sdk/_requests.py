@@ -24,6 +24,10 @@ class RouteOptions:
     feature: str = ""
     # "classifier", "cascade" or "hybrid"; empty: the server policy's default.
     strategy: str = ""
+    # Latency SLOs; None: the policy's default for the caller/feature (or no limit).
+    max_ttft_ms: float | None = None
+    max_latency_ms: float | None = None
+    min_output_tokens_per_s: float | None = None
 
 
 Query = str | Sequence[Mapping[str, str]]
@@ -59,6 +63,12 @@ def route(query: Query, options: RouteOptions) -> router_pb2.RouteRequest:
             request.quality_target = options.quality_target
         if options.max_cost_usd is not None:
             request.max_cost_usd = options.max_cost_usd
+        if options.max_ttft_ms is not None:
+            request.max_ttft_ms = options.max_ttft_ms
+        if options.max_latency_ms is not None:
+            request.max_latency_ms = options.max_latency_ms
+        if options.min_output_tokens_per_s is not None:
+            request.min_output_tokens_per_s = options.min_output_tokens_per_s
     except KeyError as error:
         raise InvalidArgumentError(
             f"strategy: must be one of {', '.join(_STRATEGIES)} (got {options.strategy!r})"
@@ -162,3 +172,7 @@ def workload(
 
 def reload_policy(policy_toml: str) -> admin_pb2.ReloadPolicyRequest:
     return admin_pb2.ReloadPolicyRequest(policy_toml=policy_toml)
+
+
+def reload_latency(latency_toml: str) -> admin_pb2.ReloadLatencyRequest:
+    return admin_pb2.ReloadLatencyRequest(latency_toml=latency_toml)

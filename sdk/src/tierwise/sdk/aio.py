@@ -31,7 +31,14 @@ from tierwise.sdk._replicas import Replica, ReplicaSet
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk._targets import dns_name, resolve
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
-from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
+from tierwise.sdk.results import (
+    Decision,
+    LatencyInfo,
+    PolicyInfo,
+    QuoteResult,
+    TierTable,
+    WorkloadQuote,
+)
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
 
@@ -282,6 +289,14 @@ class AsyncTierwiseClient:
         return _convert.policy_info(
             await self._invoke(lambda e: e.admin.ReloadPolicy, request, timeout_s)
         )
+
+    async def reload_latency(
+        self, latency_toml: str = "", *, timeout_s: float | None = None
+    ) -> LatencyInfo:
+        """See TierwiseClient.reload_latency."""
+        request = _requests.reload_latency(latency_toml)
+        response = await self._invoke(lambda e: e.admin.ReloadLatency, request, timeout_s)
+        return _convert.latency_info(response)
 
     async def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
         request = admin_pb2.GetPolicyRequest()

@@ -28,7 +28,14 @@ from tierwise.sdk._replicas import Replica, ReplicaSet
 from tierwise.sdk._requests import Query, RouteOptions, TokenSpec
 from tierwise.sdk._targets import dns_name, resolve
 from tierwise.sdk.errors import TierwiseError, from_rpc_error
-from tierwise.sdk.results import Decision, PolicyInfo, QuoteResult, TierTable, WorkloadQuote
+from tierwise.sdk.results import (
+    Decision,
+    LatencyInfo,
+    PolicyInfo,
+    QuoteResult,
+    TierTable,
+    WorkloadQuote,
+)
 from tierwise.sdk.settings import DEFAULT_TARGET, ClientSettings
 from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
 
@@ -276,6 +283,15 @@ class TierwiseClient:
         request = _requests.reload_policy(policy_toml)
         response = self._invoke(lambda e: e.admin.ReloadPolicy, request, timeout_s)
         return _convert.policy_info(response)
+
+    def reload_latency(
+        self, latency_toml: str = "", *, timeout_s: float | None = None
+    ) -> LatencyInfo:
+        """Activate latency telemetry (TOML from `tierwise latency import`) on the server, or
+        re-read its configured latency file (empty text); the old figures stay if invalid."""
+        request = _requests.reload_latency(latency_toml)
+        response = self._invoke(lambda e: e.admin.ReloadLatency, request, timeout_s)
+        return _convert.latency_info(response)
 
     def get_policy(self, *, timeout_s: float | None = None) -> PolicyInfo:
         request = admin_pb2.GetPolicyRequest()

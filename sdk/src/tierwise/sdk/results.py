@@ -18,6 +18,25 @@ class TierEstimate:
     allowed: bool
     meets_target: bool
     within_budget: bool
+    # Predicted medians for this query's output length (0 when latency_source is "unknown…").
+    ttft_ms: float = 0.0
+    output_tokens_per_s: float = 0.0
+    latency_ms: float = 0.0
+    # Where the latency source gives a 90th percentile; None otherwise.
+    ttft_ms_p90: float | None = None
+    latency_ms_p90: float | None = None
+    meets_latency: bool = True
+    latency_source: str = ""
+
+
+@dataclass(frozen=True)
+class LatencyConstraints:
+    """The SLOs a decision was made under (the request's, or the policy's defaults for its
+    caller/feature); None means no limit."""
+
+    max_ttft_ms: float | None = None
+    max_latency_ms: float | None = None
+    min_output_tokens_per_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,7 @@ class Decision:
     strategy: str = "classifier"
     # Cascade and hybrid strategies only.
     plan: Plan | None = None
+    latency_constraints: LatencyConstraints = LatencyConstraints()
 
     def estimate(self, tier: str) -> TierEstimate:
         """The estimate for one tier id (KeyError if the decision has none for it)."""
@@ -217,6 +237,14 @@ class TierTable:
 
     tiers: tuple[Tier, ...]
     table_version: str
+
+
+@dataclass(frozen=True)
+class LatencyInfo:
+    """The latency figures a server now routes with, after a reload."""
+
+    latency_version: str
+    previous_latency_version: str
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tierwise/v1/admin.proto\x12\x0btierwise.v1\"*\n\x13ReloadPolicyRequest\x12\x13\n\x0bpolicy_toml\x18\x01 \x01(\t\"O\n\x14ReloadPolicyResponse\x12\x16\n\x0epolicy_version\x18\x01 \x01(\t\x12\x1f\n\x17previous_policy_version\x18\x02 \x01(\t\"\x12\n\x10GetPolicyRequest\"@\n\x11GetPolicyResponse\x12\x16\n\x0epolicy_version\x18\x01 \x01(\t\x12\x13\n\x0bpolicy_toml\x18\x02 \x01(\t2\xaf\x01\n\x0c\x41\x64minService\x12S\n\x0cReloadPolicy\x12 .tierwise.v1.ReloadPolicyRequest\x1a!.tierwise.v1.ReloadPolicyResponse\x12J\n\tGetPolicy\x12\x1d.tierwise.v1.GetPolicyRequest\x1a\x1e.tierwise.v1.GetPolicyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tierwise/v1/admin.proto\x12\x0btierwise.v1\"*\n\x13ReloadPolicyRequest\x12\x13\n\x0bpolicy_toml\x18\x01 \x01(\t\"O\n\x14ReloadPolicyResponse\x12\x16\n\x0epolicy_version\x18\x01 \x01(\t\x12\x1f\n\x17previous_policy_version\x18\x02 \x01(\t\"\x12\n\x10GetPolicyRequest\"@\n\x11GetPolicyResponse\x12\x16\n\x0epolicy_version\x18\x01 \x01(\t\x12\x13\n\x0bpolicy_toml\x18\x02 \x01(\t\",\n\x14ReloadLatencyRequest\x12\x14\n\x0clatency_toml\x18\x01 \x01(\t\"R\n\x15ReloadLatencyResponse\x12\x17\n\x0flatency_version\x18\x01 \x01(\t\x12 \n\x18previous_latency_version\x18\x02 \x01(\t2\x87\x02\n\x0c\x41\x64minService\x12S\n\x0cReloadPolicy\x12 .tierwise.v1.ReloadPolicyRequest\x1a!.tierwise.v1.ReloadPolicyResponse\x12J\n\tGetPolicy\x12\x1d.tierwise.v1.GetPolicyRequest\x1a\x1e.tierwise.v1.GetPolicyResponse\x12V\n\rReloadLatency\x12!.tierwise.v1.ReloadLatencyRequest\x1a\".tierwise.v1.ReloadLatencyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,6 +39,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPOLICYREQUEST']._serialized_end=183
   _globals['_GETPOLICYRESPONSE']._serialized_start=185
   _globals['_GETPOLICYRESPONSE']._serialized_end=249
-  _globals['_ADMINSERVICE']._serialized_start=252
-  _globals['_ADMINSERVICE']._serialized_end=427
+  _globals['_RELOADLATENCYREQUEST']._serialized_start=251
+  _globals['_RELOADLATENCYREQUEST']._serialized_end=295
+  _globals['_RELOADLATENCYRESPONSE']._serialized_start=297
+  _globals['_RELOADLATENCYRESPONSE']._serialized_end=379
+  _globals['_ADMINSERVICE']._serialized_start=382
+  _globals['_ADMINSERVICE']._serialized_end=645
 # @@protoc_insertion_point(module_scope)

@@ -29,3 +29,17 @@ class GetPolicyResponse(_message.Message):
     policy_version: str
     policy_toml: str
     def __init__(self, policy_version: _Optional[str] = ..., policy_toml: _Optional[str] = ...) -> None: ...
+
+class ReloadLatencyRequest(_message.Message):
+    __slots__ = ("latency_toml",)
+    LATENCY_TOML_FIELD_NUMBER: _ClassVar[int]
+    latency_toml: str
+    def __init__(self, latency_toml: _Optional[str] = ...) -> None: ...
+
+class ReloadLatencyResponse(_message.Message):
+    __slots__ = ("latency_version", "previous_latency_version")
+    LATENCY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_LATENCY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    latency_version: str
+    previous_latency_version: str
+    def __init__(self, latency_version: _Optional[str] = ..., previous_latency_version: _Optional[str] = ...) -> None: ...

@@ -45,6 +45,11 @@ class AdminServiceStub:
                 request_serializer=tierwise_dot_v1_dot_admin__pb2.GetPolicyRequest.SerializeToString,
                 response_deserializer=tierwise_dot_v1_dot_admin__pb2.GetPolicyResponse.FromString,
                 _registered_method=True)
+        self.ReloadLatency = channel.unary_unary(
+                '/tierwise.v1.AdminService/ReloadLatency',
+                request_serializer=tierwise_dot_v1_dot_admin__pb2.ReloadLatencyRequest.SerializeToString,
+                response_deserializer=tierwise_dot_v1_dot_admin__pb2.ReloadLatencyResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -65,6 +70,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReloadLatency(self, request, context):
+        """ReloadLatency validates a latency telemetry document and, if valid, replaces the active
+        per-tier latency figures.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +90,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetPolicy,
                     request_deserializer=tierwise_dot_v1_dot_admin__pb2.GetPolicyRequest.FromString,
                     response_serializer=tierwise_dot_v1_dot_admin__pb2.GetPolicyResponse.SerializeToString,
+            ),
+            'ReloadLatency': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReloadLatency,
+                    request_deserializer=tierwise_dot_v1_dot_admin__pb2.ReloadLatencyRequest.FromString,
+                    response_serializer=tierwise_dot_v1_dot_admin__pb2.ReloadLatencyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +152,33 @@ class AdminService:
             '/tierwise.v1.AdminService/GetPolicy',
             tierwise_dot_v1_dot_admin__pb2.GetPolicyRequest.SerializeToString,
             tierwise_dot_v1_dot_admin__pb2.GetPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReloadLatency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tierwise.v1.AdminService/ReloadLatency',
+            tierwise_dot_v1_dot_admin__pb2.ReloadLatencyRequest.SerializeToString,
+            tierwise_dot_v1_dot_admin__pb2.ReloadLatencyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,9 @@ DEFAULT_MAX_OUTCOMES_PER_BATCH: Final = 500
 # static-table graph is too small to gain from threads. Concurrent calls keep one thread each.
 # Encoders not named here get 1.
 DEFAULT_SOLO_INTRA_OP_THREADS: Final[dict[str, int]] = {"transformer": 2, "fast": 1}
+# No telemetry file: API tiers use the published figures (cost_tables data/latency.toml) and
+# the self-hosted tier its hardware model until the operator imports their own measurements.
+DEFAULT_LATENCY_FILE: Final[Path | None] = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,10 @@ class ServerSettings:
     # None means the packaged defaults.
     tiers_file: Path | None = None
     policy_file: Path | None = None
+    # Observed per-tier latency (`tierwise latency import`); reloaded with the policy.
+    latency_file: Path | None = DEFAULT_LATENCY_FILE
+    # None: the packaged published latency table.
+    published_latency_file: Path | None = None
     model_dir: Path | None = None
     # A name from the model manifest's `encoders` (checked when the model loads).
     encoder: str = DEFAULT_ENCODER

@@ -26,3 +26,8 @@ class PolicyError(TierwiseServerError):
 
 class StartupError(TierwiseServerError):
     """The service cannot start: a file is missing or invalid. The message names it."""
+
+
+class LatencyTableError(TierwiseServerError):
+    """A latency (telemetry) file is invalid or names tiers the cost table does not have; the
+    message names the file and the key."""

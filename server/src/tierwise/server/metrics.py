@@ -17,6 +17,13 @@ _LATENCY_BUCKETS_S = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1,
 UNKNOWN_METHOD: Final = "unknown"
 # The caller/feature label of a value not in the configured set.
 OTHER_LABEL: Final = "other"
+# tierwise_latency_bound_total's label for each latency reason code (a fixed set).
+_LATENCY_BOUND: Final = {
+    "TTFT_LIMITED": "max_ttft_ms",
+    "LATENCY_LIMITED": "max_latency_ms",
+    "SPEED_LIMITED": "min_output_tokens_per_s",
+    "NONE_MEETS_LATENCY": "none_meets",
+}
 
 
 class LabelSet:
@@ -108,6 +115,19 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.latency_bound = Counter(
+            "tierwise_latency_bound_total",
+            "Decisions a latency constraint moved off the tier quality and cost would pick "
+            "(constraint: the one that tier missed), or where no tier met them (none_meets).",
+            ["constraint"],
+            registry=self.registry,
+        )
+        self.latency_reloads = Counter(
+            "tierwise_latency_reloads_total",
+            "Latency telemetry reload attempts by result.",
+            ["result"],
+            registry=self.registry,
+        )
 
     # Label children are looked up once per label set: .labels() takes a lock and builds a
     # key on every call, which showed up in the per-route profile. (A racing first lookup
@@ -148,8 +168,12 @@ class Metrics:
             self.escalations.inc()
         if decision.out_of_distribution:
             self.out_of_distribution.inc()
-        if decision.reason_code.value == "NONE_MEETS_TARGET":
+        code = decision.reason_code.value
+        if code == "NONE_MEETS_TARGET":
             self.none_meets_target.inc()
+        bound = _LATENCY_BOUND.get(code)
+        if bound is not None:
+            self.latency_bound.labels(constraint=bound).inc()
 
     def observe_caller(self, caller: str, feature: str) -> None:
         key = (self._caller_label(caller), self._feature_label(feature))

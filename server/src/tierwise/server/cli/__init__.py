@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from tierwise.server.cli import latency as cli_latency
 from tierwise.server.cli import policy as cli_policy
 from tierwise.server.cli import replay as cli_replay
 from tierwise.server.cli import score as cli_score
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_serve.register(subparsers)
     cli_score.register(subparsers)
     cli_policy.register(subparsers)
+    cli_latency.register(subparsers)
     cli_replay.register(subparsers)
     from tierwise.cost_tables.cli import register as register_cost_commands
 

@@ -38,6 +38,16 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_latency_arguments(parser: argparse.ArgumentParser) -> None:
+    """The latency SLO flags of `tierwise route` and `tierwise score` (unset: the policy's
+    default for the caller/feature, or no limit)."""
+    parser.add_argument("--max-ttft-ms", type=float, help="latest acceptable first token (ms)")
+    parser.add_argument("--max-latency-ms", type=float, help="latest acceptable last token (ms)")
+    parser.add_argument(
+        "--min-output-tokens-per-s", type=float, help="slowest acceptable output speed"
+    )
+
+
 def client_from_args(args: argparse.Namespace) -> TierwiseClient:
     from tierwise.sdk import ClientSettings, TierwiseClient
 

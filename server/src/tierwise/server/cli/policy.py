@@ -6,7 +6,12 @@ import argparse
 import json
 from typing import Any
 
-from tierwise.server.cli.common import add_client_arguments, client_from_args, existing_file
+from tierwise.server.cli.common import (
+    add_client_arguments,
+    add_latency_arguments,
+    client_from_args,
+    existing_file,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -34,6 +39,9 @@ def register(subparsers: Any) -> None:
     route.add_argument("--allowed-tier", action="append", default=[], dest="allowed_tiers")
     route.add_argument("--quality-target", type=float)
     route.add_argument("--max-cost-usd", type=float)
+    add_latency_arguments(route)
+    route.add_argument("--caller", default="", help="RouteRequest.caller (policy SLO rules)")
+    route.add_argument("--feature", default="", help="RouteRequest.feature (policy SLO rules)")
     add_client_arguments(route)
     route.set_defaults(handler=_run_route)
 
@@ -74,6 +82,11 @@ def _run_route(args: argparse.Namespace) -> int:
             allowed_tiers=args.allowed_tiers,
             quality_target=args.quality_target,
             max_cost_usd=args.max_cost_usd,
+            max_ttft_ms=args.max_ttft_ms,
+            max_latency_ms=args.max_latency_ms,
+            min_output_tokens_per_s=args.min_output_tokens_per_s,
+            caller=args.caller,
+            feature=args.feature,
         )
     print(json.dumps(dataclasses.asdict(decision), indent=2))
     return 0

@@ -10,7 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tierwise.server.cli.common import Progress, existing_file
+from tierwise.server.cli.common import Progress, add_latency_arguments, existing_file
+
+# Per-line options a JSONL record may carry besides `query` (and `id`); the CLI flags of the
+# same name are the default for lines without them.
+LATENCY_FIELDS = ("max_ttft_ms", "max_latency_ms", "min_output_tokens_per_s")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +40,10 @@ def register(subparsers: Any) -> None:
         "--strict", action="store_true", help="stop at the first bad line instead of reporting it"
     )
     add_model_arguments(parser)
+    parser.add_argument(
+        "--latency-file", type=existing_file, help="observed latency (`tierwise latency import`)"
+    )
+    add_latency_arguments(parser)
     parser.set_defaults(handler=_run_score)
 
 
@@ -48,12 +56,32 @@ def load_local_router(args: argparse.Namespace) -> Any:
         model_dir=args.model_dir,
         tiers_file=args.tiers_file,
         policy_file=args.policy_file,
+        latency_file=getattr(args, "latency_file", None),
     )
     return load_components(settings).router
 
 
-def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
-    """One input object → one output object (ValueError names what is wrong)."""
+def _latency_options(record: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    options = dict(defaults)
+    for name in LATENCY_FIELDS:
+        if name in record:
+            value = record[name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"`{name}` must be a number")
+            options[name] = float(value)
+    for name in ("caller", "feature"):
+        if name in record:
+            if not isinstance(record[name], str):
+                raise ValueError(f"`{name}` must be a string")
+            options[name] = record[name]
+    return options
+
+
+def score_record(
+    router: Any, record: Any, line_number: int, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One input object → one output object (ValueError names what is wrong). ``defaults``:
+    latency options for records without their own."""
     from tierwise.server.errors import InvalidRequestError
     from tierwise.server.routing.router import RouteInput
 
@@ -64,7 +92,11 @@ def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
         raise ValueError("`query` must be a string")
     record_id = record.get("id", line_number)
     try:
-        item = RouteInput.create(query=query, known_tiers=router.table.ids())
+        item = RouteInput.create(
+            query=query,
+            known_tiers=router.table.ids(),
+            **_latency_options(record, defaults or {}),
+        )
     except InvalidRequestError as error:
         raise ValueError(str(error)) from error
     decision = router.route(item)
@@ -74,7 +106,11 @@ def score_record(router: Any, record: Any, line_number: int) -> dict[str, Any]:
         "p_success": {e.tier: e.p_success for e in decision.estimates},
         "predicted_output_tokens": {e.tier: e.predicted_output_tokens for e in decision.estimates},
         "quoted_usd": {e.tier: e.quoted_usd for e in decision.estimates},
+        "ttft_ms": {e.tier: e.ttft_ms for e in decision.estimates},
+        "latency_ms": {e.tier: e.latency_ms for e in decision.estimates},
+        "meets_latency": {e.tier: e.meets_latency for e in decision.estimates},
         "tier": decision.tier,
+        "reason_code": decision.reason_code.value,
         "reason": decision.reason,
         "escalated": decision.escalated,
         "out_of_distribution": decision.out_of_distribution,
@@ -110,6 +146,9 @@ def _count_lines(path: Path) -> int:
 
 def _run_score(args: argparse.Namespace) -> int:
     router = load_local_router(args)
+    defaults = {
+        name: getattr(args, name) for name in LATENCY_FIELDS if getattr(args, name) is not None
+    }
     progress = Progress("scored", _count_lines(args.input))
     failures = total = 0
     with _output(args.output) as out:
@@ -118,7 +157,7 @@ def _run_score(args: argparse.Namespace) -> int:
             try:
                 if isinstance(record, ValueError):
                     raise record
-                row = score_record(router, record, number)
+                row = score_record(router, record, number, defaults)
             except ValueError as error:
                 if args.strict:
                     raise ValueError(f"{args.input}:{number}: {error}") from error

@@ -13,7 +13,8 @@ def register(subparsers: Any) -> None:
     from tierwise.server import config
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve", help="run the gRPC service (SIGTERM drains, SIGHUP reloads the policy)"
+        "serve",
+        help="run the gRPC service (SIGTERM drains, SIGHUP reloads the policy and latency file)",
     )
     parser.add_argument(
         "--address",
@@ -28,6 +29,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--tiers-file", type=existing_file, help="cost table TOML")
     parser.add_argument("--policy-file", type=existing_file, help="routing policy TOML")
+    parser.add_argument(
+        "--latency-file",
+        type=existing_file,
+        default=env_default("LATENCY_FILE"),
+        help="observed per-tier latency from `tierwise latency import` (env TIERWISE_LATENCY_FILE; "
+        "unset: published figures and the hardware model; SIGHUP reloads it)",
+    )
     parser.add_argument("--model-dir", type=Path, help="router model bundle directory")
     parser.add_argument("--max-workers", type=int, default=config.DEFAULT_MAX_WORKERS)
     parser.add_argument(
@@ -175,6 +183,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         encoder=args.encoder,
         tiers_file=args.tiers_file,
         policy_file=args.policy_file,
+        latency_file=Path(args.latency_file) if args.latency_file else None,
         model_dir=args.model_dir,
         max_workers=args.max_workers,
         max_concurrent_rpcs=args.max_concurrent_rpcs,

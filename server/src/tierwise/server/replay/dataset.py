@@ -1,7 +1,9 @@
 """Labelled replay input: parse, validate and stream JSONL lines.
 
 One line: ``{"query": str, "outcomes": {tier: score in [0, 1]}, "id"?: str | int,
-"input_tokens"?: int, "output_tokens"?: int | {tier: int}}``.
+"input_tokens"?: int, "output_tokens"?: int | {tier: int}, "max_ttft_ms"?: number,
+"max_latency_ms"?: number, "min_output_tokens_per_s"?: number, "caller"?: str,
+"feature"?: str}`` (the latency fields and caller/feature as in a RouteRequest).
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from tierwise.cost_tables.quote import MAX_TOKENS_PER_REQUEST
+from tierwise.server.errors import InvalidRequestError
+from tierwise.server.routing.latency_constraints import (
+    NO_CONSTRAINTS,
+    LatencyConstraints,
+    check_request_value,
+)
+
+LATENCY_FIELDS: Final = ("max_ttft_ms", "max_latency_ms", "min_output_tokens_per_s")
 
 MIN_USABLE_LINES: Final = 50
 # Bad lines quoted in warnings and in the "too few lines" error (the count is always given).
@@ -30,6 +40,9 @@ class LabelledQuery:
     outcomes: Mapping[str, float]  # replay tier -> score in [0, 1]
     input_tokens: int | None
     output_tokens: Mapping[str, int]  # replay tier -> real output tokens, when given
+    latency: LatencyConstraints = NO_CONSTRAINTS
+    caller: str = ""
+    feature: str = ""
 
 
 @dataclass
@@ -132,6 +145,9 @@ def parse_record(
     elif raw_output is not None:
         count = _token_count(raw_output, "output_tokens")
         output_tokens = dict.fromkeys(tiers, count)
+    caller, feature = record.get("caller", ""), record.get("feature", "")
+    if not isinstance(caller, str) or not isinstance(feature, str):
+        raise ValueError("`caller` and `feature` must be strings")
     return LabelledQuery(
         line=line,
         id=record_id,
@@ -139,7 +155,23 @@ def parse_record(
         outcomes=outcomes,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
+        latency=_latency(record),
+        caller=caller,
+        feature=feature,
     )
+
+
+def _latency(record: Mapping[str, Any]) -> LatencyConstraints:
+    values: dict[str, float | None] = {}
+    for name in LATENCY_FIELDS:
+        raw = record.get(name)
+        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
+            raise ValueError(f"`{name}` must be a number (got {raw!r})")
+        try:
+            values[name] = check_request_value(name, None if raw is None else float(raw))
+        except InvalidRequestError as error:
+            raise ValueError(str(error)) from error
+    return LatencyConstraints(**values)
 
 
 def count_lines(path: Path) -> int:

@@ -111,6 +111,10 @@ def render_markdown(result: ReplayResult) -> str:
         f"- Split (seeded): {tune.size} tuning queries (fit and choice), {val.size} validation "
         "queries (measured only).",
         f"- Tiers: {', '.join(result.tiers)}.",
+        f"- Latency: {result.latency_constrained} queries routed under a latency constraint "
+        f"(their line's or the policy's `[latency]` rules); the constraint changed "
+        f"{result.latency_changed} of the starting policy's decisions. The tuning below "
+        "ignores latency.",
         f"- Scoring {result.scoring_s:.1f} s, analysis {result.analysis_s:.1f} s.",
         "",
         "## Chosen operating point",

@@ -89,3 +89,7 @@ class ReplayResult:
     analysis_s: float
     # Cascade and hybrid replayed next to the classifier (--strategy cascade|hybrid|all).
     cascade: cascade.CascadeComparison | None = None
+    # Lines routed under a latency constraint, and how many decisions of the starting policy
+    # it changed (the tuned thresholds themselves do not model latency).
+    latency_constrained: int = 0
+    latency_changed: int = 0

@@ -524,6 +524,8 @@ def run_replay(
         scoring_s=scoring_s,
         analysis_s=time.perf_counter() - started - scoring_s,
         cascade=comparison,
+        latency_constrained=scored.latency_constrained,
+        latency_changed=scored.latency_changed,
     )
     return report.write_artefacts(result)
 

@@ -12,6 +12,7 @@ from tierwise.cost_tables.quote import RequestUsage, quote_request
 from tierwise.server.cli.common import Progress
 from tierwise.server.errors import InvalidRequestError
 from tierwise.server.replay.dataset import LabelledQuery
+from tierwise.server.routing.latency_constraints import DEFAULT_LATENCY, NO_CONSTRAINTS
 from tierwise.server.routing.policy import Policy
 from tierwise.server.routing.router import Prediction, RouteInput, Router
 
@@ -52,6 +53,10 @@ class ScoredSet:
     current_choice: np.ndarray  # int64 [n], tier index the current policy picks
     embeddings: np.ndarray | None  # float32 [n, d] (only when asked for)
     skills: np.ndarray  # float64 [n, k], each query's skill profile (model output)
+    # Queries routed under a latency constraint (the line's or the policy's [latency] rule),
+    # and those whose current-policy decision the constraint changed.
+    latency_constrained: int = 0
+    latency_changed: int = 0
 
     @property
     def size(self) -> int:
@@ -102,6 +107,8 @@ def score_queries(
     costs = _Rows(width, np.float64)
     embeddings: _Rows | None = None
     skills = _Rows(router.model.manifest.skill_dims, np.float64)
+    constrained = changed = 0
+    unconstrained_policy = dataclasses.replace(policy, latency=DEFAULT_LATENCY)
     for item in items:
         try:
             checked = RouteInput.create(
@@ -110,10 +117,21 @@ def score_queries(
         except InvalidRequestError as error:  # parse_record already checks the same things
             raise ValueError(f"line {item.line}: {error}") from error
         # The replayed tiers are the table's (checked by the dataset), not the request's.
-        route_in = dataclasses.replace(checked, allowed_tiers=allowed)
+        route_in = dataclasses.replace(
+            checked,
+            allowed_tiers=allowed,
+            latency=item.latency,
+            caller=item.caller,
+            feature=item.feature,
+        )
         outputs = router.model.predict([route_in.text])
         prediction = Prediction.rows(outputs)[0]
         decision = router.decide(route_in, prediction, policy)
+        if decision.latency_constraints.any():
+            # Latency only reaches this count: the sweeps and fits below tune quality and cost.
+            constrained += 1
+            free = dataclasses.replace(route_in, latency=NO_CONSTRAINTS)
+            changed += router.decide(free, prediction, unconstrained_policy).tier != decision.tier
         estimates = {e.tier: e for e in decision.estimates}
         row_costs = []
         for tier in tiers:
@@ -163,4 +181,6 @@ def score_queries(
         cost_usd=costs.array(),
         embeddings=None if embeddings is None else embeddings.array(),
         skills=skills.array(),
+        latency_constrained=constrained,
+        latency_changed=changed,
     )

@@ -1,9 +1,10 @@
 """Recent routing decisions, so a repeated request skips the model and the policy.
 
 A decision is a pure function of the request (encoder text, prompt length, every option),
-the model, the cost table and the active policy. Model and table are fixed for the life
-of a server; the policy is not, so the cache belongs to one policy object and empties
-itself the first time it sees another one active (SIGHUP, `tierwise policy apply`). The
+the model, the cost table, the active policy and the active latency figures. Model and
+table are fixed for the life of a server; policy and latency figures are not, so the cache
+belongs to one (policy, latency) pair of objects and empties itself the first time it sees
+another one active (SIGHUP, `tierwise policy apply`, `tierwise latency apply`). The
 key holds a 128-bit BLAKE2b digest of the encoder text instead of the text, which keeps
 an entry at ≈1.5 KB whatever the query length.
 """
@@ -18,8 +19,12 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Final
 
+from tierwise.server.routing.latency import LatencyHolder, LatencyModel
 from tierwise.server.routing.policy import Policy, PolicyHolder
 from tierwise.server.routing.router import RouteDecision, RouteInput
+
+# What a decision was made under besides its request: compared by identity.
+State = tuple[Policy, LatencyModel | None]
 
 DIGEST_BYTES: Final = 16
 
@@ -56,41 +61,57 @@ def cache_key(item: RouteInput) -> Hashable:
 class DecisionCache:
     """A thread-safe LRU of decisions made under one policy (at most `max_entries`)."""
 
-    def __init__(self, max_entries: int, policies: PolicyHolder) -> None:
+    def __init__(
+        self, max_entries: int, policies: PolicyHolder, latency: LatencyHolder | None = None
+    ) -> None:
+        """``latency`` None: the latency figures never change while this cache lives."""
         if max_entries < 1:
             raise ValueError("max_entries: must be >= 1 (leave the cache out to disable it)")
         self.max_entries = max_entries
         self._policies = policies
+        self._latency = latency
         self._lock = threading.Lock()
-        self._policy: Policy = policies.current
+        self._state: State = self.state()
         self._entries: OrderedDict[Hashable, RouteDecision] = OrderedDict()
+
+    def state(self) -> State:
+        """The active (policy, latency figures): read it before routing, give it to put()."""
+        latency = None if self._latency is None else self._latency.current
+        return (self._policies.current, latency)
+
+    def _is_current(self, state: State) -> bool:
+        return all(a is b for a, b in zip(state, self._state, strict=True))
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: Hashable) -> RouteDecision | None:
-        policy = self._policies.current
+        state = self.state()
         with self._lock:
-            if policy is not self._policy:
-                self._reset(policy)
+            if not self._is_current(state):
+                self._reset(state)
                 return None
             decision = self._entries.get(key)
             if decision is not None:
                 self._entries.move_to_end(key)
             return decision
 
-    def put(self, key: Hashable, decision: RouteDecision, policy: Policy) -> None:
-        """Remember `decision`, made under `policy` (dropped if that is no longer active)."""
+    def put(self, key: Hashable, decision: RouteDecision, state: State | Policy) -> None:
+        """Remember `decision`, made under `state` (dropped if that is no longer active); a
+        bare policy stands for (policy, the latency figures active now)."""
+        if isinstance(state, Policy):
+            state = (state, self.state()[1])
         with self._lock:
-            if policy is not self._policy:
-                if policy is not self._policies.current:
+            if not self._is_current(state):
+                now = self.state()
+                if not all(a is b for a, b in zip(state, now, strict=True)):
                     return
-                self._reset(policy)
+                self._reset(state)
             self._entries[key] = decision
             self._entries.move_to_end(key)
             if len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
-    def _reset(self, policy: Policy) -> None:
+    def _reset(self, state: State) -> None:
         self._entries.clear()
-        self._policy = policy
+        self._state = state

@@ -37,8 +37,8 @@ class Plan:
 
 
 def _latency_ms(estimate: TierEstimate) -> float:
-    # TierEstimate gains latency_ms with the latency model; until then plans add no latency.
-    return float(getattr(estimate, "latency_ms", 0.0) or 0.0)
+    # One attempt waits for the whole answer before it can be scored.
+    return estimate.latency_ms
 
 
 def plan_tiers(

@@ -26,6 +26,12 @@ from tierwise.server.routing.cascade_policy import (
     parse_cascade,
     render_cascade,
 )
+from tierwise.server.routing.latency_constraints import (
+    DEFAULT_LATENCY,
+    LatencySettings,
+    parse_latency,
+    render_latency,
+)
 
 DEFAULT_POLICY_RESOURCE: Final = "policy.toml"
 # What a policy file accepts (replay clips its fits to the same bounds).
@@ -41,6 +47,7 @@ _TOP_KEYS: Final = {
     "description",
     "head",
     "cascade",
+    "latency",
 }
 _HEAD_KEYS: Final = {"encoder", "weights", "bias", "note"}
 _TIER_KEYS: Final = {"ability", "output_tokens_multiplier", "skills"}
@@ -93,6 +100,8 @@ class Policy:
     head: LinearHead | None = None
     # Strategy, tier order and acceptance thresholds for cascade plans (routing/plan.py).
     cascade: CascadeSettings = DEFAULT_CASCADE
+    # Default latency SLOs, by caller and feature (routing/latency_constraints.py).
+    latency: LatencySettings = DEFAULT_LATENCY
 
     def p_success(self, tier_id: str, difficulty: float, skills: Sequence[float] = ()) -> float:
         """P(tier solves the query); ``skills`` is the query's skill profile (model output)."""
@@ -225,6 +234,7 @@ def parse_policy(text: str, source: str = "<inline>") -> Policy:
         escalate_out_of_distribution=escalate_ood,
         source_text=text,
         cascade=parse_cascade(source, data.get("cascade"), list(tiers)),
+        latency=parse_latency(source, data.get("latency")),
     )
 
 
@@ -319,6 +329,7 @@ def render_policy(
         lines.append(f"weights = [{', '.join(repr(float(w)) for w in policy.head.weights)}]")
         lines.append("")
     lines.extend(render_cascade(policy.cascade))
+    lines.extend(render_latency(policy.latency))
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,12 @@ from tierwise.cost_tables.quote import RequestUsage, quote_request
 from tierwise.cost_tables.tables import TierTable
 from tierwise.server.errors import InvalidRequestError
 from tierwise.server.routing import route_input
+from tierwise.server.routing.latency import LatencyHolder, LatencyModel, TierLatency
+from tierwise.server.routing.latency_constraints import (
+    NO_CONSTRAINTS,
+    LatencyConstraints,
+    check_request_value,
+)
 from tierwise.server.routing.policy import Policy, PolicyHolder
 from tierwise.server.routing.route_input import ChatMessage
 
@@ -30,6 +36,18 @@ class ReasonCode(Enum):
     CHEAPEST_MEETING_TARGET = "CHEAPEST_MEETING_TARGET"
     NONE_MEETS_TARGET = "NONE_MEETS_TARGET"
     BUDGET_LIMITED = "BUDGET_LIMITED"
+    TTFT_LIMITED = "TTFT_LIMITED"
+    LATENCY_LIMITED = "LATENCY_LIMITED"
+    SPEED_LIMITED = "SPEED_LIMITED"
+    NONE_MEETS_LATENCY = "NONE_MEETS_LATENCY"
+
+
+# The code naming the constraint that moved a decision off the tier it would have chosen.
+_BOUND_BY: Final = {
+    "max_ttft_ms": ReasonCode.TTFT_LIMITED,
+    "max_latency_ms": ReasonCode.LATENCY_LIMITED,
+    "min_output_tokens_per_s": ReasonCode.SPEED_LIMITED,
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,11 @@ class RouteInput:
     max_cost_usd: float | None = None
     cache_read_tokens: int = 0
     batch: bool = False
+    # The request's own SLOs; the policy's [latency] rules fill what is unset (by caller and
+    # feature, which is why they are part of the input).
+    latency: LatencyConstraints = NO_CONSTRAINTS
+    caller: str = ""
+    feature: str = ""
 
     @classmethod
     def create(
@@ -61,6 +84,11 @@ class RouteInput:
         max_cost_usd: float | None = None,
         cache_read_tokens: int = 0,
         batch: bool = False,
+        max_ttft_ms: float | None = None,
+        max_latency_ms: float | None = None,
+        min_output_tokens_per_s: float | None = None,
+        caller: str = "",
+        feature: str = "",
     ) -> RouteInput:
         """A validated input from a query or a chat (exactly one); InvalidRequestError names
         the field at fault (checked in this order, the first fault wins)."""
@@ -85,6 +113,15 @@ class RouteInput:
             max_cost_usd=max_cost,
             cache_read_tokens=cache_read_tokens,
             batch=batch,
+            latency=LatencyConstraints(
+                max_ttft_ms=check_request_value("max_ttft_ms", max_ttft_ms),
+                max_latency_ms=check_request_value("max_latency_ms", max_latency_ms),
+                min_output_tokens_per_s=check_request_value(
+                    "min_output_tokens_per_s", min_output_tokens_per_s
+                ),
+            ),
+            caller=caller,
+            feature=feature,
         )
 
 
@@ -98,6 +135,18 @@ class TierEstimate:
     allowed: bool
     meets_target: bool
     within_budget: bool
+    # Medians for this request's output length (0 when latency_source says "unknown").
+    ttft_ms: float = 0.0
+    output_tokens_per_s: float = 0.0
+    latency_ms: float = 0.0
+    ttft_ms_p90: float | None = None
+    latency_ms_p90: float | None = None
+    meets_latency: bool = True
+    latency_source: str = ""
+    # The constraints this tier misses (empty when it meets them all).
+    latency_failures: tuple[str, ...] = ()
+    # False when no source has figures for the tier (the latency fields are then 0).
+    latency_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,6 +166,8 @@ class RouteDecision:
     table_version: str
     policy_version: str
     encoder: str
+    latency_constraints: LatencyConstraints = NO_CONSTRAINTS
+    latency_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,10 +216,18 @@ def estimate_input_tokens(item: RouteInput, prediction: Prediction) -> int:
 class Router:
     """Routes queries with one model, one cost table and the active policy."""
 
-    def __init__(self, model: RouterModel, table: TierTable, policies: PolicyHolder) -> None:
+    def __init__(
+        self,
+        model: RouterModel,
+        table: TierTable,
+        policies: PolicyHolder,
+        latency: LatencyHolder | None = None,
+    ) -> None:
         self.model = model
         self.table = table
         self.policies = policies
+        # None: the published figures and the hardware model, no telemetry.
+        self.latency = latency if latency is not None else LatencyHolder(table)
 
     @property
     def router_version(self) -> str:
@@ -184,13 +243,23 @@ class Router:
         # whole input tensor, so batching would make a query's numbers depend on its
         # neighbours. Route, RouteBatch and `tierwise score` must agree exactly.
         policy = self.policies.current
+        latency = self.latency.current
         decisions = []
         for item in items:
             prediction = Prediction.rows(self.model.predict([item.text]))[0]
-            decisions.append(self.decide(item, prediction, policy))
+            decisions.append(self.decide(item, prediction, policy, latency))
         return decisions
 
-    def decide(self, item: RouteInput, prediction: Prediction, policy: Policy) -> RouteDecision:
+    def decide(
+        self,
+        item: RouteInput,
+        prediction: Prediction,
+        policy: Policy,
+        latency: LatencyModel | None = None,
+    ) -> RouteDecision:
+        """The decision for one request (``latency`` None: the active latency figures)."""
+        if latency is None:
+            latency = self.latency.current
         if policy.head is not None:
             # A head re-fitted on the user's own labels replaces the shipped one.
             prediction = dataclasses.replace(
@@ -199,8 +268,19 @@ class Router:
         target = policy.quality_target if item.quality_target is None else item.quality_target
         allowed = set(item.allowed_tiers) if item.allowed_tiers else set(self.table.ids())
         input_tokens = estimate_input_tokens(item, prediction)
+        constraints = policy.latency.resolve(item.latency, item.caller, item.feature)
         estimates = [
-            self._estimate(tier_id, item, prediction, policy, input_tokens, target, allowed)
+            self._estimate(
+                tier_id,
+                item,
+                prediction,
+                policy,
+                input_tokens,
+                target,
+                allowed,
+                latency.of(tier_id),
+                constraints,
+            )
             for tier_id in self.table.ids()
         ]
         truncated = prediction.truncated or item.prompt_chars > len(item.text)
@@ -208,13 +288,16 @@ class Router:
         if threshold is None:
             threshold = self.model.ood_threshold
         ood = prediction.centroid_similarity < threshold
-        chosen, code, reason = _choose(estimates, policy, target, item.max_cost_usd)
+        chosen, code, reason, usable = _choose_within_latency(
+            estimates, policy, target, item.max_cost_usd, constraints
+        )
         escalated = False
         escalate_why = _escalation_cause(
             ood and policy.escalate_out_of_distribution, truncated and policy.escalate_truncated
         )
         if escalate_why:
-            chosen, escalated, reason = _escalate(chosen, estimates, policy, reason, escalate_why)
+            chosen, escalated, reason = _escalate(chosen, usable, policy, reason, escalate_why)
+            chosen = next(e for e in estimates if e.tier == chosen.tier)
         elif truncated:
             reason += "; the query was truncated for the encoder (cost counts every token)"
         return RouteDecision(
@@ -233,6 +316,8 @@ class Router:
             table_version=self.table.version,
             policy_version=policy.version,
             encoder=self.model.encoder,
+            latency_constraints=constraints,
+            latency_version=latency.version,
         )
 
     def _estimate(
@@ -244,6 +329,8 @@ class Router:
         input_tokens: int,
         target: float,
         allowed: set[str],
+        tier_latency: TierLatency,
+        constraints: LatencyConstraints,
     ) -> TierEstimate:
         tier = self.table.get(tier_id)
         predicted = math.exp(prediction.log_output_tokens)
@@ -269,11 +356,99 @@ class Router:
             allowed=tier_id in allowed,
             meets_target=p_success >= target,
             within_budget=item.max_cost_usd is None or quote.total_usd <= item.max_cost_usd,
+            **_latency_fields(tier_latency, output_tokens, constraints),
         )
+
+
+def _latency_fields(
+    tier_latency: TierLatency, output_tokens: int, constraints: LatencyConstraints
+) -> dict[str, Any]:
+    """TierEstimate's latency fields for an answer of ``output_tokens`` (the length quoted)."""
+    figures = tier_latency.figures
+    if figures is None:
+        # Nothing known: the tier cannot be promised to meet any constraint.
+        failures = tuple(
+            name
+            for name in ("max_ttft_ms", "max_latency_ms", "min_output_tokens_per_s")
+            if getattr(constraints, name) is not None
+        )
+        return {
+            "meets_latency": not failures,
+            "latency_failures": failures,
+            "latency_source": tier_latency.source,
+            "latency_known": False,
+        }
+    latency_ms = figures.latency_ms(output_tokens)
+    failures = tuple(
+        constraints.failures(figures.ttft_ms_p50, latency_ms, figures.output_tokens_per_s_p50)
+    )
+    return {
+        "ttft_ms": figures.ttft_ms_p50,
+        "output_tokens_per_s": figures.output_tokens_per_s_p50,
+        "latency_ms": latency_ms,
+        "ttft_ms_p90": figures.ttft_ms_p90,
+        "latency_ms_p90": figures.latency_ms_p90(output_tokens),
+        "meets_latency": not failures,
+        "latency_source": tier_latency.source,
+        "latency_failures": failures,
+    }
 
 
 def _describe(estimate: TierEstimate) -> str:
     return f"{estimate.tier} P(success) {estimate.p_success:.2f} at ${estimate.quoted_usd:.6f}"
+
+
+def _describe_latency(estimate: TierEstimate) -> str:
+    if not estimate.latency_known:
+        return f"{estimate.tier} latency unknown"
+    return (
+        f"{estimate.tier} TTFT {estimate.ttft_ms:.0f} ms, {estimate.output_tokens_per_s:.0f} "
+        f"tokens/s, {estimate.latency_ms:.0f} ms to the last token"
+    )
+
+
+def _shortfall(estimate: TierEstimate, constraints: LatencyConstraints) -> float:
+    if not estimate.latency_known:
+        return math.inf
+    return constraints.shortfall(
+        estimate.ttft_ms, estimate.latency_ms, estimate.output_tokens_per_s
+    )
+
+
+def _choose_within_latency(
+    estimates: list[TierEstimate],
+    policy: Policy,
+    target: float,
+    max_cost_usd: float | None,
+    constraints: LatencyConstraints,
+) -> tuple[TierEstimate, ReasonCode, str, list[TierEstimate]]:
+    """(chosen, code, reason, the estimates escalation may pick from): the quality/budget
+    rule among the allowed tiers that meet the latency constraints."""
+    unconstrained = _choose(estimates, policy, target, max_cost_usd)
+    if not constraints.any():
+        return (*unconstrained, estimates)
+    allowed = [e for e in estimates if e.allowed]
+    if not any(e.meets_latency for e in allowed):
+        fastest = min(allowed, key=lambda e: (_shortfall(e, constraints), e.quoted_usd))
+        reason = (
+            f"no allowed tier meets {constraints.describe()}; using the fastest allowed: "
+            f"{_describe_latency(fastest)} ({_describe(fastest)})"
+        )
+        return fastest, ReasonCode.NONE_MEETS_LATENCY, reason, estimates
+    # Tiers missing an SLO are treated as not allowed; the quality and budget rule is the same.
+    usable = [dataclasses.replace(e, allowed=e.allowed and e.meets_latency) for e in estimates]
+    picked, code, reason = _choose(usable, policy, target, max_cost_usd)
+    chosen = next(e for e in estimates if e.tier == picked.tier)
+    would_be = unconstrained[0]
+    if would_be.tier == chosen.tier or not would_be.latency_failures:
+        return chosen, code, f"{reason}; meets {constraints.describe()}", usable
+    bound = would_be.latency_failures[0]
+    reason = (
+        f"{would_be.tier} misses {bound} {getattr(constraints, bound):g} "
+        f"({_describe_latency(would_be)}); among tiers meeting {constraints.describe()}: "
+        f"{reason}; chosen: {_describe_latency(chosen)}"
+    )
+    return chosen, _BOUND_BY[bound], reason, usable
 
 
 def _choose(

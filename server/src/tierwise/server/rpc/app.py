@@ -21,7 +21,7 @@ from tierwise.classifier.runtime import ModelLoadError, RouterModel
 from tierwise.cost_tables.errors import CostTableError
 from tierwise.cost_tables.tables import TierTable, load_tier_table
 from tierwise.server.config import ServerSettings
-from tierwise.server.errors import PolicyError, StartupError
+from tierwise.server.errors import LatencyTableError, PolicyError, StartupError
 from tierwise.server.metrics import Metrics
 from tierwise.server.outcomes.metrics import OutcomeMetrics
 from tierwise.server.outcomes.recorder import OutcomeRecorder
@@ -29,9 +29,10 @@ from tierwise.server.outcomes.registry import DecisionRegistry
 from tierwise.server.outcomes.store import StoreError, open_store
 from tierwise.server.outcomes.writer import BackgroundWriter
 from tierwise.server.routing.default_policy import default_policy
+from tierwise.server.routing.latency import LatencyHolder
 from tierwise.server.routing.policy import PolicyHolder, load_policy
 from tierwise.server.routing.router import Router
-from tierwise.server.rpc.admin_service import AdminService, reload_policy
+from tierwise.server.rpc.admin_service import AdminService, reload_latency, reload_policy
 from tierwise.server.rpc.admission import Admission, ClassLimits, WorkClass, WorkClasses
 from tierwise.server.rpc.handlers import InFlight, service_handler
 from tierwise.server.rpc.health_service import health_handler
@@ -125,7 +126,11 @@ def load_components(settings: ServerSettings) -> Components:
         )
     except PolicyError as error:
         raise StartupError(str(error)) from error
-    return Components(table, model, policies, Router(model, table, policies))
+    try:
+        latency = LatencyHolder(table, settings.latency_file, settings.published_latency_file)
+    except LatencyTableError as error:
+        raise StartupError(str(error)) from error
+    return Components(table, model, policies, Router(model, table, policies, latency))
 
 
 def build_recorder(settings: ServerSettings, metrics: Metrics) -> OutcomeRecorder:
@@ -243,7 +248,7 @@ class TierwiseServer:
                 max_price_evaluations=settings.max_workload_price_evaluations,
                 max_histogram_buckets=settings.max_histogram_buckets,
             ),
-            AdminService(c.policies, self.metrics),
+            AdminService(c.policies, self.metrics, c.router.latency),
             OutcomeService(self.recorder, c.table.ids(), max_batch=settings.max_outcomes_per_batch),
         )
         self._server.add_generic_rpc_handlers(
@@ -295,6 +300,7 @@ class TierwiseServer:
             router_version=self.components.router.router_version,
             table_version=self.components.table.version,
             policy_version=self.components.policies.current.version,
+            latency_version=self.components.router.latency.current.version,
             metrics_port=self.metrics_port,
         )
         return self.port
@@ -304,6 +310,17 @@ class TierwiseServer:
         # A rejected policy is already counted and logged; the old one keeps serving.
         with contextlib.suppress(Exception):
             reload_policy(self.components.policies, self.metrics)
+
+    def reload_latency(self) -> None:
+        """Re-read the configured latency files; a bad file is rejected and logged."""
+        # Like the policy: a rejected file is counted and logged, the old figures keep serving.
+        with contextlib.suppress(Exception):
+            reload_latency(self.components.router.latency, self.metrics)
+
+    def reload_configuration(self) -> None:
+        """What SIGHUP does: the policy file, then the latency file (each on its own)."""
+        self.reload_policy()
+        self.reload_latency()
 
     def announce_drain(self) -> None:
         """Health answers NOT_SERVING from now on; RPCs are still served until stop()."""
@@ -327,7 +344,7 @@ class TierwiseServer:
 
 
 def serve(settings: ServerSettings) -> int:
-    """Run until SIGTERM/SIGINT (graceful drain); SIGHUP reloads the policy file."""
+    """Run until SIGTERM/SIGINT (graceful drain); SIGHUP reloads the policy and latency files."""
     server = TierwiseServer(settings)
     # What is loaded by now (model, tables, modules) lives as long as the process: frozen, the
     # cyclic collector stops rescanning it, and the rare full collection (≈20 ms with every
@@ -347,7 +364,7 @@ def serve(settings: ServerSettings) -> int:
         # before in-flight RPCs finish and the final log line is written.
         received = inbox.next()
         while received is signal.SIGHUP:
-            reloads.submit(server.reload_policy)
+            reloads.submit(server.reload_configuration)
             received = inbox.next()
         _log.info("server.signal", signal=received.name if received else None)
         # Probes and health-watching clients see NOT_SERVING while the server still answers;

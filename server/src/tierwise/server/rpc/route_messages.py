@@ -14,6 +14,10 @@ _REASON_CODES: Final = {
     "CHEAPEST_MEETING_TARGET": router_pb2.REASON_CODE_CHEAPEST_MEETING_TARGET,
     "NONE_MEETS_TARGET": router_pb2.REASON_CODE_NONE_MEETS_TARGET,
     "BUDGET_LIMITED": router_pb2.REASON_CODE_BUDGET_LIMITED,
+    "TTFT_LIMITED": router_pb2.REASON_CODE_TTFT_LIMITED,
+    "LATENCY_LIMITED": router_pb2.REASON_CODE_LATENCY_LIMITED,
+    "SPEED_LIMITED": router_pb2.REASON_CODE_SPEED_LIMITED,
+    "NONE_MEETS_LATENCY": router_pb2.REASON_CODE_NONE_MEETS_LATENCY,
 }
 
 
@@ -39,6 +43,11 @@ def route_input(request: router_pb2.RouteRequest, known_tiers: Collection[str]) 
         max_cost_usd=_optional(request, "max_cost_usd"),
         cache_read_tokens=request.cache_read_tokens,
         batch=request.batch,
+        max_ttft_ms=_optional(request, "max_ttft_ms"),
+        max_latency_ms=_optional(request, "max_latency_ms"),
+        min_output_tokens_per_s=_optional(request, "min_output_tokens_per_s"),
+        caller=request.caller,
+        feature=request.feature,
     )
 
 
@@ -62,7 +71,7 @@ def route_response(decision: RouteDecision) -> router_pb2.RouteResponse:
     # add() builds each estimate in place; a list of TierEstimate messages would be copied.
     add = response.estimates.add
     for e in decision.estimates:
-        add(
+        message = add(
             tier=e.tier,
             model=e.model,
             p_success=e.p_success,
@@ -71,5 +80,23 @@ def route_response(decision: RouteDecision) -> router_pb2.RouteResponse:
             allowed=e.allowed,
             meets_target=e.meets_target,
             within_budget=e.within_budget,
+            ttft_ms=e.ttft_ms,
+            output_tokens_per_s=e.output_tokens_per_s,
+            latency_ms=e.latency_ms,
+            meets_latency=e.meets_latency,
+            latency_source=e.latency_source,
         )
+        if e.ttft_ms_p90 is not None:
+            message.ttft_ms_p90 = e.ttft_ms_p90
+        if e.latency_ms_p90 is not None:
+            message.latency_ms_p90 = e.latency_ms_p90
+    applied = response.latency_constraints
+    applied.SetInParent()
+    limits = decision.latency_constraints
+    if limits.max_ttft_ms is not None:
+        applied.max_ttft_ms = limits.max_ttft_ms
+    if limits.max_latency_ms is not None:
+        applied.max_latency_ms = limits.max_latency_ms
+    if limits.min_output_tokens_per_s is not None:
+        applied.min_output_tokens_per_s = limits.min_output_tokens_per_s
     return response

@@ -44,7 +44,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
         self._known_tiers = router.table.ids()
         # 0 turns the cache off: every request runs the model.
         self._cache = (
-            DecisionCache(decision_cache_entries, router.policies)
+            DecisionCache(decision_cache_entries, router.policies, router.latency)
             if decision_cache_entries > 0
             else None
         )
@@ -74,15 +74,15 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
         if cache is None:
             return self._router.route(item), False
         key = cache_key(item)
-        # Read before routing: the decision is made under this policy or a newer one, and
-        # the cache drops it unless this policy is still the active one (put's check).
-        policy = self._router.policies.current
+        # Read before routing: the decision is made under this policy and latency figures or
+        # newer ones, and the cache drops it unless these are still the active ones (put's check).
+        state = cache.state()
         decision = cache.get(key)
         self._metrics.observe_cache(hit=decision is not None)
         if decision is not None:
             return decision, True
         decision = self._router.route(item)
-        cache.put(key, decision, policy)
+        cache.put(key, decision, state)
         return decision, False
 
     def _decide_many(self, items: Sequence[RouteInput]) -> list[tuple[RouteDecision, bool]]:
@@ -90,7 +90,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
         if cache is None:
             return [(decision, False) for decision in self._router.route_many(items)]
         keys = [cache_key(item) for item in items]
-        policy = self._router.policies.current
+        state = cache.state()
         found = [cache.get(key) for key in keys]
         for decision in found:
             self._metrics.observe_cache(hit=decision is not None)
@@ -102,7 +102,7 @@ class RouterService(router_pb2_grpc.RouterServiceServicer):
                 results.append((decision, True))
                 continue
             new = next(fresh)
-            cache.put(key, new, policy)
+            cache.put(key, new, state)
             results.append((new, False))
         return results
 

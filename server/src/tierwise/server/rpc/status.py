@@ -16,7 +16,7 @@ from tierwise.cost_tables.errors import (
     TableFileError,
     UnknownIdError,
 )
-from tierwise.server.errors import InvalidRequestError, PolicyError
+from tierwise.server.errors import InvalidRequestError, LatencyTableError, PolicyError
 
 _log = structlog.get_logger("tierwise.server")
 
@@ -26,6 +26,7 @@ STATUS_FOR: Final[tuple[tuple[type[Exception], grpc.StatusCode], ...]] = (
     (InvalidInputError, grpc.StatusCode.INVALID_ARGUMENT),
     (UnknownIdError, grpc.StatusCode.INVALID_ARGUMENT),
     (PolicyError, grpc.StatusCode.INVALID_ARGUMENT),
+    (LatencyTableError, grpc.StatusCode.INVALID_ARGUMENT),
     (DeploymentDoesNotFitError, grpc.StatusCode.FAILED_PRECONDITION),
     (TableFileError, grpc.StatusCode.FAILED_PRECONDITION),
     (ModelLoadError, grpc.StatusCode.FAILED_PRECONDITION),
