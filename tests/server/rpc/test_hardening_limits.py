@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 import pytest
 
-from tierwise.sdk import ResourceExhaustedError, TierwiseClient
+from tierwise.sdk import ClientSettings, ResourceExhaustedError, TierwiseClient
 from tierwise.server.config import ServerSettings
 from tierwise.server.routing.router import RouteDecision, RouteInput, Router
 from tierwise.server.rpc import router_service
@@ -198,11 +198,18 @@ def test_oversized_requests_are_counted_in_the_metrics(small_limits: ServerSetti
     server, _ = _server(small_limits)
     try:
         with (
-            TierwiseClient(f"127.0.0.1:{server.port}") as client,
+            # One attempt: on a busy machine the upload can outlast the SDK's per-attempt
+            # timeout, and a retried attempt is (rightly) a second counted request.
+            TierwiseClient(
+                settings=ClientSettings(target=f"127.0.0.1:{server.port}", max_attempts=1)
+            ) as client,
             pytest.raises(ResourceExhaustedError),
         ):
             client.route("what is 2 + 2 " * 10_000)
         counter = server.metrics.requests.labels(method=ROUTE, code="RESOURCE_EXHAUSTED")
-        assert counter._value.get() == 1
+        # Counted at all was the bug (0 while RESOURCE_EXHAUSTED was answered). gRPC may
+        # transparently re-send a message the server refused before reading it, and the
+        # server rightly counts each attempt it answered.
+        assert 1 <= counter._value.get() <= 2
     finally:
         server.stop(0)
