@@ -208,8 +208,8 @@ def test_oversized_requests_are_counted_in_the_metrics(small_limits: ServerSetti
             client.route("what is 2 + 2 " * 10_000)
         counter = server.metrics.requests.labels(method=ROUTE, code="RESOURCE_EXHAUSTED")
         # Counted at all was the bug (0 while RESOURCE_EXHAUSTED was answered). gRPC may
-        # transparently re-send a message the server refused before reading it, and the
-        # server rightly counts each attempt it answered.
-        assert 1 <= counter._value.get() <= 2
+        # transparently re-send a message the server refused before reading it (seen 1-3
+        # times on a loaded 2-core machine), and the server counts each attempt it answered.
+        assert counter._value.get() >= 1
     finally:
         server.stop(0)
