@@ -343,8 +343,9 @@ MIT; openai/grade-school-math MIT.
 6. Head input: the L2-normalised embedding plus the standardised log of the tokens the graph
    sees (normalisation erases length, and length carries difficulty).
 
-Evaluation only, never trained on: `alpaca_eval/` (CC BY-NC 4.0), the unseen chat set in
-validation_report.md.
+Every training row comes from the permissively licensed files in the table above; the
+non-commercial chat prompts behind validation_report.md's "unseen chat set" are read by the
+report stage only, after the graphs are built, and never by the targets or the heads.
 
 ## Model abilities (calibrated θ, same scale as `difficulty`)
 | model | θ |
