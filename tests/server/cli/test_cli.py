@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
+from cli_process import serving
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tiny_router import TEST_POLICY
 
 from tierwise.sdk import TierwiseClient
 from tierwise.server.cli import main
 from tierwise.server.rpc.app import TierwiseServer
-
-TIERWISE = [sys.executable, "-m", "tierwise.server.cli"]
 
 
 def test_score_gives_the_same_numbers_as_route(
@@ -93,27 +87,6 @@ def test_cli_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
     assert err.startswith("error: ") and "gpt-9" in err and "Traceback" not in err
     assert main(["route", "hi", "--address", "127.0.0.1:1", "--timeout-s", "0.3"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
-
-
-@contextlib.contextmanager
-def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`tierwise serve` as a real process on a free port; killed if the test did not stop it."""
-    with subprocess.Popen(
-        [*TIERWISE, "serve", "--address", "127.0.0.1:0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            match = re.search(r"serving on 127\.0\.0\.1:(\d+)", line)
-            assert match, line
-            yield process, f"127.0.0.1:{match.group(1)}"
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 def test_serve_runs_reloads_on_sighup_and_drains_on_sigterm(

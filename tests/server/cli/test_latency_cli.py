@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_process import TIERWISE, serving
 from tiny_router import TEST_POLICY
 
 from tierwise.cost_tables.latency import load_latency_table
@@ -20,7 +17,6 @@ from tierwise.sdk import TierwiseClient
 from tierwise.server.cli import main
 from tierwise.server.rpc.app import TierwiseServer
 
-TIERWISE = [sys.executable, "-m", "tierwise.server.cli"]
 CSV = """\
 tier,ttft_ms_p50,ttft_ms_p90,tpot_ms_p50,tpot_ms_p90,samples,as_of
 haiku,900,2100,80,125,5000,2026-12-01
@@ -32,27 +28,6 @@ JSONL = (
     '{"tier": "sonnet", "ttft_ms_p50": 700, "ttft_ms_p90": 1500, '
     '"output_tokens_per_s_p50": 150, "output_tokens_per_s_p90": 110, "samples": 4200}\n'
 )
-
-
-@contextlib.contextmanager
-def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`tierwise serve` as a real process on a free port; killed if the test did not stop it."""
-    with subprocess.Popen(
-        [*TIERWISE, "serve", "--address", "127.0.0.1:0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            match = re.search(r"serving on 127\.0\.0\.1:(\d+)", line)
-            assert match, line
-            yield process, f"127.0.0.1:{match.group(1)}"
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 def _printed_json(out: str) -> dict[str, object]:
