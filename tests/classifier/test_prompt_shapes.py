@@ -8,9 +8,6 @@ questions like the bare ones (Spearman >= 0.8) and keep distinct questions disti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import pytest
 
 from tierwise.classifier import prompt_shapes
@@ -36,10 +33,7 @@ def test_shipped_graph_keeps_every_shape_ranked_and_distinct(
 ) -> None:
     model = RouterModel.load(encoder=encoder)
 
-    def difficulty(texts: Sequence[str]) -> np.ndarray:
-        return np.array([float(model.predict([t]).difficulty[0]) for t in texts])
-
-    results = {r.shape: r for r in prompt_shapes.evaluate(suite, difficulty)}
+    results = {r.shape: r for r in prompt_shapes.evaluate(suite, model.difficulty_each)}
     for shape, result in results.items():
         assert result.spearman_vs_bare >= prompt_shapes.MIN_SPEARMAN, (shape, result)
         assert result.collapsed == 0, (shape, result)

@@ -291,6 +291,11 @@ class RouterModel:
     def ood_threshold(self) -> float:
         return self.spec.ood_threshold
 
+    def difficulty_each(self, texts: Sequence[str]) -> np.ndarray:
+        """float64 [n]: each text's difficulty scored alone, as the server scores a request
+        (int8 activation ranges are per batch, so batching would shift the numbers)."""
+        return np.array([float(self.predict([t]).difficulty[0]) for t in texts])
+
     def predict(self, texts: Sequence[str]) -> RouterOutputs:
         if isinstance(texts, str):
             raise TypeError("predict() takes a sequence of texts, not a single str")

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tierwise.classifier import generalisation as gen
 from tierwise.classifier import prompt_shapes
 from tierwise.classifier.pipeline.clock import Clock
@@ -131,16 +129,13 @@ def evaluate_generalisation(
     for name in names:
         model = RouterModel.load(bundle_dir, name, intra_op_threads=2)
 
-        def difficulty(texts: Any, model: RouterModel = model) -> np.ndarray:
-            # One query per call, as the server scores them (int8 activation ranges are
-            # per batch, so batching would shift the numbers).
-            return np.array([float(model.predict([t]).difficulty[0]) for t in texts])
-
         chat = None
         if chat_set is not None:
             views = [text_view(q).text for q in chat_set.queries]
-            chat = gen.score_chat(chat_set, difficulty(views), config.bootstrap, config.seed)
-        shapes = tuple(prompt_shapes.evaluate(suite, difficulty))
+            chat = gen.score_chat(
+                chat_set, model.difficulty_each(views), config.bootstrap, config.seed
+            )
+        shapes = tuple(prompt_shapes.evaluate(suite, model.difficulty_each))
         out[name] = EncoderGeneralisation(loso=loso[name], chat=chat, shapes=shapes)
     if clock:
         clock.lap("chat_and_prompt_shapes")
