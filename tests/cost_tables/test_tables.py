@@ -53,13 +53,32 @@ def test_self_hosted_prices_are_derived_not_typed() -> None:
     sh = load_tier_table().get("self-hosted")
     assert sh.kind == "self-hosted"
     assert sh.derivation is not None
-    again = estimate("gpt-oss-120b", "h100-sxm", 2, "fp8", 1000, 1000, usd_per_gpu_hour=2.49)
+    # Priced at the largest batch meeting the tier's SLO (>= 50 tok/s per user).
+    batch = sh.derivation.batch
+    again = estimate(
+        "gpt-oss-120b", "h100-sxm", 2, "fp8", 1000, 1000, concurrency=batch, usd_per_gpu_hour=2.49
+    )
     assert sh.usd_per_mtok_input == again.usd_per_mtok_input
     assert sh.usd_per_mtok_output == again.usd_per_mtok_output
+    assert again.tokens_per_s_per_user >= 50
+    one_more = estimate(
+        "gpt-oss-120b",
+        "h100-sxm",
+        2,
+        "fp8",
+        1000,
+        1000,
+        concurrency=batch + 1,
+        usd_per_gpu_hour=2.49,
+    )
+    assert one_more.tokens_per_s_per_user < 50
+    at_max = estimate("gpt-oss-120b", "h100-sxm", 2, "fp8", 1000, 1000, usd_per_gpu_hour=2.49)
+    assert at_max.tokens_per_s_per_user < 50 < sh.derivation.tokens_per_s_per_user + 50
+    assert sh.usd_per_mtok_output > 2 * at_max.usd_per_mtok_output
     assert sh.model == "gpt-oss-120b"
     assert (sh.cache_read_multiplier, sh.batch_discount) == (0.0, 0.0)
-    # An order of magnitude below Haiku, as hardware-derived prices at max load are.
-    assert sh.usd_per_mtok_output < 0.1 * load_tier_table().get("haiku").usd_per_mtok_output
+    # Even at an interactive speed, well below Haiku's list price.
+    assert sh.usd_per_mtok_output < 0.5 * load_tier_table().get("haiku").usd_per_mtok_output
 
 
 def test_unknown_tier() -> None:
@@ -74,10 +93,22 @@ def test_tier_ids_are_configurable(tmp_path: Path) -> None:
     assert "haiku" not in table.ids()
 
 
+def test_a_fixed_concurrency_replaces_the_slo_search(tmp_path: Path) -> None:
+    text = _edit("min_tokens_per_s_per_user = 50\nmax_ttft_ms = 1000\n", "")
+    text = text.replace("[tiers.self-hosted.deployment.slo]\n", "")
+    text = text.replace("osl = 1000\n", 'osl = 1000\nconcurrency = "max"\n', 1)
+    at_max = load_tier_table(_write(tmp_path, text)).get("self-hosted")
+    assert at_max.operating_point is not None
+    assert at_max.operating_point.binding == "max_batch"
+    assert at_max.derivation is not None and at_max.derivation.batch == 512
+    interactive = load_tier_table().get("self-hosted")
+    assert at_max.usd_per_mtok_output < interactive.usd_per_mtok_output / 2
+
+
 def test_efficiency_override_changes_derived_price(tmp_path: Path) -> None:
     text = _edit(
         "[tiers.self-hosted.deployment.efficiency]\n",
-        "[tiers.self-hosted.deployment.efficiency]\nmfu_decode = 0.11\n",
+        "[tiers.self-hosted.deployment.efficiency]\nmfu_decode = 0.19\n",
     )
     slower = load_tier_table(_write(tmp_path, text)).get("self-hosted")
     assert slower.usd_per_mtok_output > load_tier_table().get("self-hosted").usd_per_mtok_output
@@ -132,10 +163,40 @@ def test_efficiency_override_changes_derived_price(tmp_path: Path) -> None:
         ),
         ('version = "2026-11-22"\n', "", "version", "missing"),
         (
-            'concurrency = "max"',
-            'concurrency = "lots"',
+            "osl = 1000\n",
+            'osl = 1000\nconcurrency = "max"\n',
             "tiers.self-hosted.deployment.concurrency",
-            'must be "max"',
+            "either a fixed concurrency or an [slo]",
+        ),
+        (
+            "min_tokens_per_s_per_user = 50\n",
+            "min_tokens_per_s_per_user = -50\n",
+            "tiers.self-hosted.deployment.slo.min_tokens_per_s_per_user",
+            "must be > 0",
+        ),
+        (
+            "max_ttft_ms = 1000\n",
+            "max_ttfb_ms = 1000\n",
+            "tiers.self-hosted.deployment.slo.max_ttfb_ms",
+            "unknown key",
+        ),
+        (
+            "min_tokens_per_s_per_user = 50\nmax_ttft_ms = 1000\n",
+            "",
+            "tiers.self-hosted.deployment.slo",
+            "needs min_tokens_per_s_per_user or max_ttft_ms",
+        ),
+        (
+            "min_tokens_per_s_per_user = 50\n",
+            "min_tokens_per_s_per_user = 5000\n",
+            "tiers.self-hosted.deployment",
+            "no batch meets the SLO (>= 5000 tok/s per user",
+        ),
+        (
+            "osl = 1000\n",
+            "osl = 1000\ntarget_load = 1.5\n",
+            "tiers.self-hosted.deployment.target_load",
+            "must be <= 0.999",
         ),
         (
             "[tiers.self-hosted.deployment.efficiency]\n",

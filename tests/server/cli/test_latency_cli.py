@@ -113,14 +113,14 @@ def test_route_and_apply_from_the_cli(
     tmp_path: Path, tiny_server: TierwiseServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     address = f"127.0.0.1:{tiny_server.port}"
-    argv = ["route", "what is 2 + 2", "--address", address, "--min-output-tokens-per-s", "50"]
+    argv = ["route", "what is 2 + 2", "--address", address, "--min-output-tokens-per-s", "75"]
     assert main(argv) == 0
     decision = _printed_json(capsys.readouterr().out)
     assert (decision["tier"], decision["reason_code"]) == ("haiku", "SPEED_LIMITED")
     assert decision["latency_constraints"] == {
         "max_ttft_ms": None,
         "max_latency_ms": None,
-        "min_output_tokens_per_s": 50.0,
+        "min_output_tokens_per_s": 75.0,
     }
     rc, out = _import(tmp_path, "metrics.jsonl", JSONL)
     assert rc == 0
@@ -147,7 +147,7 @@ def test_score_takes_constraints_per_line_and_from_flags(
     ]
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     argv = ["score", "--input", str(source), "--model-dir", str(tiny_bundle)]
-    argv += ["--policy-file", str(test_policy_file), "--min-output-tokens-per-s", "50"]
+    argv += ["--policy-file", str(test_policy_file), "--min-output-tokens-per-s", "75"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     scored = [json.loads(line) for line in captured.out.splitlines()]
@@ -180,7 +180,7 @@ def test_serve_reloads_the_latency_file_on_sighup(tmp_path: Path, tiny_bundle: P
     args = ("--model-dir", str(tiny_bundle), "--policy-file", str(policy))
     with serving(*args, "--latency-file", str(latency_file)) as (process, address):
         with TierwiseClient(address) as sdk:
-            assert sdk.route("what is 2 + 2", min_output_tokens_per_s=50.0).tier == "haiku"
+            assert sdk.route("what is 2 + 2", min_output_tokens_per_s=75.0).tier == "haiku"
             (tmp_path / "metrics.jsonl").write_text(JSONL)
             argv = [
                 "latency",
@@ -192,7 +192,7 @@ def test_serve_reloads_the_latency_file_on_sighup(tmp_path: Path, tiny_bundle: P
             assert main(argv) == 0
             process.send_signal(signal.SIGHUP)
             deadline = time.monotonic() + 10
-            while sdk.route("what is 2 + 2", min_output_tokens_per_s=50.0).tier != "sonnet":
+            while sdk.route("what is 2 + 2", min_output_tokens_per_s=75.0).tier != "sonnet":
                 assert time.monotonic() < deadline, "SIGHUP did not reload the latency file"
                 time.sleep(0.05)
         process.send_signal(signal.SIGTERM)

@@ -10,7 +10,18 @@ from typing import Literal
 from tierwise.cost_tables._toml import Section, packaged_data_path, read_toml
 from tierwise.cost_tables.errors import CostTableError, TableFileError, UnknownIdError
 from tierwise.cost_tables.estimate_types import Efficiency, HardwareEstimate
-from tierwise.cost_tables.hardware import estimate
+from tierwise.cost_tables.operating_point import (
+    DEFAULT_PREFILL_CHUNK_TOKENS,
+    DEFAULT_TARGET_LOAD,
+    MAX_PREFILL_CHUNK_TOKENS,
+    MAX_SLO_TOKENS_PER_S,
+    MAX_SLO_TTFT_MS,
+    Deployment,
+    OperatingPoint,
+    Slo,
+    fixed_point,
+    operating_point,
+)
 from tierwise.cost_tables.placement import AbilityGap, TierPlacement, parse_gaps, parse_placement
 
 # Upper bounds that catch unit mistakes ($/token typed as $/M, percent typed as fraction).
@@ -54,6 +65,9 @@ class TierPricing:
     # Where the tier sits on the router's ability scale (the default policy is built from
     # it); None: only a policy file can place the tier.
     placement: TierPlacement | None = None
+    # Self-hosted only: the batch the deployment runs at (its SLO's), with its TTFT model;
+    # ``derivation`` is this point's roofline.
+    operating_point: OperatingPoint | None = None
 
 
 @dataclass(frozen=True)
@@ -86,40 +100,78 @@ def _efficiency(sec: Section) -> Efficiency:
     return Efficiency(**values)  # type: ignore[arg-type]
 
 
-def _derive(sec: Section) -> HardwareEstimate:
-    model = sec.string("model")
-    gpu = sec.string("gpu")
-    gpus = sec.integer("gpus", minimum=1)
-    precision = sec.string("precision")
-    isl = sec.integer("isl", minimum=1)
-    osl = sec.integer("osl", minimum=1)
+def _concurrency(sec: Section, slo: Slo | None) -> int | Literal["max"]:
+    if slo is not None:
+        if sec.has("concurrency"):
+            raise sec.error(
+                "concurrency", "give either a fixed concurrency or an [slo] to search it, not both"
+            )
+        return "max"
     raw = sec.raw("concurrency")
-    concurrency: int | Literal["max"]
     if raw == "max":
-        concurrency = "max"
-    elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
-        concurrency = raw
-    else:
-        raise sec.error("concurrency", f'must be "max" or an integer >= 1 (got {raw!r})')
-    price = sec.number("usd_per_gpu_hour", positive=True, maximum=1000)
-    eff = _efficiency(sec.table("efficiency"))
+        return "max"
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
+        return raw
+    raise sec.error("concurrency", f'must be "max" or an integer >= 1 (got {raw!r})')
+
+
+def _slo(sec: Section | None) -> Slo | None:
+    """``[deployment.slo]``: the speed the tier promises; the batch is searched to meet it."""
+    if sec is None:
+        return None
+    slo = Slo(
+        min_tokens_per_s_per_user=(
+            sec.number("min_tokens_per_s_per_user", positive=True, maximum=MAX_SLO_TOKENS_PER_S)
+            if sec.has("min_tokens_per_s_per_user")
+            else None
+        ),
+        max_ttft_ms=(
+            sec.number("max_ttft_ms", positive=True, maximum=MAX_SLO_TTFT_MS)
+            if sec.has("max_ttft_ms")
+            else None
+        ),
+    )
+    sec.finish()
+    if not slo.any():
+        raise TableFileError(
+            sec.path, sec.key, "needs min_tokens_per_s_per_user or max_ttft_ms (or drop [slo])"
+        )
+    return slo
+
+
+def _derive(sec: Section) -> OperatingPoint:
+    deployment = Deployment(
+        model_id=sec.string("model"),
+        gpu_id=sec.string("gpu"),
+        gpus=sec.integer("gpus", minimum=1),
+        precision=sec.string("precision"),
+        isl=sec.integer("isl", minimum=1),
+        osl=sec.integer("osl", minimum=1),
+        usd_per_gpu_hour=sec.number("usd_per_gpu_hour", positive=True, maximum=1000),
+        efficiency=_efficiency(sec.table("efficiency")),
+    )
+    slo = _slo(sec.opt_table("slo"))
+    concurrency = _concurrency(sec, slo)
+    load = (
+        sec.number("target_load", positive=True, maximum=0.999)
+        if sec.has("target_load")
+        else DEFAULT_TARGET_LOAD
+    )
+    chunk = (
+        sec.integer("prefill_chunk_tokens", minimum=1, maximum=MAX_PREFILL_CHUNK_TOKENS)
+        if sec.has("prefill_chunk_tokens")
+        else DEFAULT_PREFILL_CHUNK_TOKENS
+    )
     sec.finish()
     try:
-        return estimate(
-            model,
-            gpu,
-            gpus,
-            precision,
-            isl,
-            osl,
-            concurrency=concurrency,
-            usd_per_gpu_hour=price,
-            efficiency=eff,
-        )
+        if slo is not None:
+            return operating_point(deployment, slo, load, chunk)
+        return fixed_point(deployment, concurrency, load, chunk)
     except TableFileError:
         raise
     except CostTableError as exc:
-        # Unknown model/GPU, unsupported precision, does not fit: the file is at fault.
+        # Unknown model/GPU, unsupported precision, does not fit, SLO unreachable: the file
+        # is at fault.
         raise TableFileError(sec.path, sec.key, str(exc)) from exc
 
 
@@ -139,11 +191,13 @@ def _tier(tier_id: str, sec: Section, gaps: Mapping[str, AbilityGap]) -> TierPri
     kind_raw = sec.string("kind", choices=("api", "self-hosted"))
     kind: Literal["api", "self-hosted"] = "api" if kind_raw == "api" else "self-hosted"
     derivation: HardwareEstimate | None = None
+    point: OperatingPoint | None = None
     if kind == "self-hosted":
         for typed in ("usd_per_mtok_input", "usd_per_mtok_output", "model"):
             if sec.has(typed):
                 raise sec.error(typed, "self-hosted prices and model come from [deployment]")
-        derivation = _derive(sec.table("deployment"))
+        point = _derive(sec.table("deployment"))
+        derivation = point.estimate
         model = derivation.model_id
         usd_in = derivation.usd_per_mtok_input
         usd_out = derivation.usd_per_mtok_output
@@ -188,6 +242,7 @@ def _tier(tier_id: str, sec: Section, gaps: Mapping[str, AbilityGap]) -> TierPri
         provenance=_provenance(sec.table("provenance")),
         derivation=derivation,
         placement=_placement(sec.opt_table("ability"), gaps),
+        operating_point=point,
     )
     sec.finish()
     return tier

@@ -204,6 +204,17 @@ def _derivation(message: pricing_pb2.HardwareDerivation) -> results.HardwareDeri
         tokens_per_s_per_user=message.tokens_per_s_per_user,
         wh_per_query=message.wh_per_query,
         explanation=tuple(message.explanation),
+        ttft_ms=message.ttft_ms,
+        ttft_ms_p90=message.ttft_ms_p90,
+        slo_min_tokens_per_s_per_user=(
+            message.slo_min_tokens_per_s_per_user
+            if message.HasField("slo_min_tokens_per_s_per_user")
+            else None
+        ),
+        slo_max_ttft_ms=message.slo_max_ttft_ms if message.HasField("slo_max_ttft_ms") else None,
+        target_load=message.target_load,
+        binding=message.binding,
+        max_batch=message.max_batch,
     )
 
 

@@ -209,6 +209,15 @@ class HardwareDerivation:
     tokens_per_s_per_user: float
     wh_per_query: float
     explanation: tuple[str, ...]
+    # The operating point: TTFT with chunked prefill and queueing at ``target_load``, the SLO
+    # the batch was chosen for (None: no limit) and what bound the batch.
+    ttft_ms: float = 0.0
+    ttft_ms_p90: float = 0.0
+    slo_min_tokens_per_s_per_user: float | None = None
+    slo_max_ttft_ms: float | None = None
+    target_load: float = 0.0
+    binding: str = ""
+    max_batch: int = 0
 
 
 @dataclass(frozen=True)

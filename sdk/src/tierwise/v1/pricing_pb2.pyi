@@ -244,7 +244,7 @@ class LongContextRule(_message.Message):
     def __init__(self, threshold_input_tokens: _Optional[int] = ..., usd_per_mtok_input: _Optional[float] = ..., usd_per_mtok_output: _Optional[float] = ...) -> None: ...
 
 class HardwareDerivation(_message.Message):
-    __slots__ = ("model", "gpu", "gpus", "precision", "batch", "usd_per_gpu_hour", "output_tokens_per_s_per_gpu", "input_tokens_per_s_per_gpu", "tokens_per_s_per_user", "wh_per_query", "explanation")
+    __slots__ = ("model", "gpu", "gpus", "precision", "batch", "usd_per_gpu_hour", "output_tokens_per_s_per_gpu", "input_tokens_per_s_per_gpu", "tokens_per_s_per_user", "wh_per_query", "explanation", "ttft_ms", "ttft_ms_p90", "slo_min_tokens_per_s_per_user", "slo_max_ttft_ms", "target_load", "binding", "max_batch")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     GPU_FIELD_NUMBER: _ClassVar[int]
     GPUS_FIELD_NUMBER: _ClassVar[int]
@@ -256,6 +256,13 @@ class HardwareDerivation(_message.Message):
     TOKENS_PER_S_PER_USER_FIELD_NUMBER: _ClassVar[int]
     WH_PER_QUERY_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_P90_FIELD_NUMBER: _ClassVar[int]
+    SLO_MIN_TOKENS_PER_S_PER_USER_FIELD_NUMBER: _ClassVar[int]
+    SLO_MAX_TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LOAD_FIELD_NUMBER: _ClassVar[int]
+    BINDING_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_FIELD_NUMBER: _ClassVar[int]
     model: str
     gpu: str
     gpus: int
@@ -267,7 +274,14 @@ class HardwareDerivation(_message.Message):
     tokens_per_s_per_user: float
     wh_per_query: float
     explanation: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model: _Optional[str] = ..., gpu: _Optional[str] = ..., gpus: _Optional[int] = ..., precision: _Optional[str] = ..., batch: _Optional[int] = ..., usd_per_gpu_hour: _Optional[float] = ..., output_tokens_per_s_per_gpu: _Optional[float] = ..., input_tokens_per_s_per_gpu: _Optional[float] = ..., tokens_per_s_per_user: _Optional[float] = ..., wh_per_query: _Optional[float] = ..., explanation: _Optional[_Iterable[str]] = ...) -> None: ...
+    ttft_ms: float
+    ttft_ms_p90: float
+    slo_min_tokens_per_s_per_user: float
+    slo_max_ttft_ms: float
+    target_load: float
+    binding: str
+    max_batch: int
+    def __init__(self, model: _Optional[str] = ..., gpu: _Optional[str] = ..., gpus: _Optional[int] = ..., precision: _Optional[str] = ..., batch: _Optional[int] = ..., usd_per_gpu_hour: _Optional[float] = ..., output_tokens_per_s_per_gpu: _Optional[float] = ..., input_tokens_per_s_per_gpu: _Optional[float] = ..., tokens_per_s_per_user: _Optional[float] = ..., wh_per_query: _Optional[float] = ..., explanation: _Optional[_Iterable[str]] = ..., ttft_ms: _Optional[float] = ..., ttft_ms_p90: _Optional[float] = ..., slo_min_tokens_per_s_per_user: _Optional[float] = ..., slo_max_ttft_ms: _Optional[float] = ..., target_load: _Optional[float] = ..., binding: _Optional[str] = ..., max_batch: _Optional[int] = ...) -> None: ...
 
 class Tier(_message.Message):
     __slots__ = ("id", "model", "display_name", "kind", "usd_per_mtok_input", "usd_per_mtok_output", "cache_write_5m_multiplier", "cache_write_1h_multiplier", "cache_read_multiplier", "batch_discount", "long_context", "min_cacheable_tokens", "provenance", "derivation")

@@ -47,18 +47,24 @@ class LatencyModel:
 
 
 def _hardware(tier: TierPricing) -> TierLatency | None:
-    derivation = tier.derivation
-    if derivation is None:
+    point = tier.operating_point
+    if point is None:
         return None
+    est = point.estimate
+    # Speed is the roofline's with every slot of the batch busy: the slowest a user sees at
+    # this operating point, so it serves as the slow tail too.
     figures = LatencyFigures(
-        ttft_ms_p50=derivation.ttft_ms,
-        output_tokens_per_s_p50=derivation.tokens_per_s_per_user,
+        ttft_ms_p50=point.ttft_ms,
+        ttft_ms_p90=point.ttft_ms_p90,
+        output_tokens_per_s_p50=est.tokens_per_s_per_user,
+        output_tokens_per_s_p90=est.tokens_per_s_per_user,
         source="hardware model",
         as_of="derived on load",
     )
     where = (
-        f"hardware model: {derivation.gpus}x {derivation.gpu_id} at batch {derivation.batch} "
-        f"(ISL/OSL {derivation.isl}/{derivation.osl})"
+        f"hardware model: {est.gpus}x {est.gpu_id} at batch {est.batch}"
+        f" (SLO {point.slo.describe()}; ISL/OSL {est.isl}/{est.osl};"
+        f" queueing at {point.target_load:.0%} load)"
     )
     return TierLatency(figures, where)
 

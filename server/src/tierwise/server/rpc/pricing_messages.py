@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tierwise.cost_tables.hardware import HardwareEstimate
+from tierwise.cost_tables.operating_point import OperatingPoint
 from tierwise.cost_tables.quote import RequestQuote, RequestUsage
 from tierwise.cost_tables.tables import TierPricing, TierTable
 from tierwise.cost_tables.workload import (
@@ -119,7 +119,8 @@ def workload_quote_message(quote: WorkloadQuote) -> pricing_pb2.QuoteWorkloadRes
     return message
 
 
-def _derivation_message(estimate: HardwareEstimate) -> pricing_pb2.HardwareDerivation:
+def _derivation_message(point: OperatingPoint) -> pricing_pb2.HardwareDerivation:
+    estimate = point.estimate
     return pricing_pb2.HardwareDerivation(
         model=estimate.model_id,
         gpu=estimate.gpu_id,
@@ -131,7 +132,14 @@ def _derivation_message(estimate: HardwareEstimate) -> pricing_pb2.HardwareDeriv
         input_tokens_per_s_per_gpu=estimate.input_tokens_per_s_per_gpu,
         tokens_per_s_per_user=estimate.tokens_per_s_per_user,
         wh_per_query=estimate.wh_per_query,
-        explanation=list(estimate.explanation),
+        explanation=list(point.explanation()),
+        ttft_ms=point.ttft_ms,
+        ttft_ms_p90=point.ttft_ms_p90,
+        slo_min_tokens_per_s_per_user=point.slo.min_tokens_per_s_per_user,
+        slo_max_ttft_ms=point.slo.max_ttft_ms,
+        target_load=point.target_load,
+        binding=point.binding,
+        max_batch=point.max_batch,
     )
 
 
@@ -160,8 +168,8 @@ def _tier_message(tier: TierPricing) -> pricing_pb2.Tier:
                 usd_per_mtok_output=tier.long_context.usd_per_mtok_output,
             )
         )
-    if tier.derivation is not None:
-        message.derivation.CopyFrom(_derivation_message(tier.derivation))
+    if tier.operating_point is not None:
+        message.derivation.CopyFrom(_derivation_message(tier.operating_point))
     return message
 
 
