@@ -13,7 +13,7 @@ $(STAMP): $(PACKAGES) requirements/constraints.txt requirements/dev.txt scripts/
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements/constraints.txt \
-		-e ./sdk -e ./cost_tables -e './classifier[train]' -e './server[replay,postgres]' -r requirements/dev.txt
+		-e ./sdk -e './cost_tables[plot]' -e './classifier[train]' -e './server[replay,postgres]' -r requirements/dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,5 +1,5 @@
 """Cost-table subcommands for the ``tierwise`` CLI: quote, quote-workload, cost-table,
-hw-estimate.
+hw-estimate, hw-curve.
 
 ``register(subparsers)`` adds them; each handler returns an exit code and raises
 ``CostTableError`` for bad input (the main CLI prints ``error: <message>`` and exits 2).
@@ -78,17 +78,54 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     t.set_defaults(handler=_run_cost_table)
 
     h = subparsers.add_parser("hw-estimate", help="throughput and $/M of a GPU deployment")
-    h.add_argument("--model", required=True)
-    h.add_argument("--gpu", required=True)
-    h.add_argument("--gpus", type=_int, required=True, help="GPUs per instance")
-    h.add_argument("--precision", required=True, help="bf16, fp8 or fp4")
-    h.add_argument("--isl", type=_int, required=True, help="input sequence length")
-    h.add_argument("--osl", type=_int, required=True, help="output sequence length")
-    h.add_argument("--concurrency", type=_concurrency, default="max", help="'max' or N")
+    _deployment_arguments(h)
+    batch = h.add_mutually_exclusive_group()
+    batch.add_argument("--concurrency", type=_concurrency, default="max", help="'max' or N")
+    batch.add_argument(
+        "--min-tokens-per-s-per-user",
+        type=_float,
+        help="SLO: price the largest batch whose users all stream at least this fast",
+    )
+    h.add_argument("--max-ttft-ms", type=_float, help="SLO: latest p90 time to first token (ms)")
     h.add_argument("--mode", choices=("roofline", "naive"), default="roofline")
-    h.add_argument("--usd-per-gpu-hour", type=_float, help="default: catalog on-demand price")
     h.add_argument("--format", choices=("table", "json"), default="table", help=_FORMAT_HELP)
     h.set_defaults(handler=_run_hw_estimate)
+
+    c = subparsers.add_parser(
+        "hw-curve", help="cost-interactivity curve of a GPU deployment (table and PNG)"
+    )
+    _deployment_arguments(c)
+    c.add_argument("--batches", help='batch sizes "1,8,64" (default: powers of two to the limit)')
+    c.add_argument("--png", help="also draw the curve to this PNG file")
+    c.add_argument("--format", choices=FORMATS, default="table", help=_FORMAT_HELP)
+    c.set_defaults(handler=_run_hw_curve)
+
+
+def _deployment_arguments(p: argparse.ArgumentParser) -> None:
+    from tierwise.cost_tables.operating_point import (
+        DEFAULT_PREFILL_CHUNK_TOKENS,
+        DEFAULT_TARGET_LOAD,
+    )
+
+    p.add_argument("--model", required=True)
+    p.add_argument("--gpu", required=True)
+    p.add_argument("--gpus", type=_int, required=True, help="GPUs per instance")
+    p.add_argument("--precision", required=True, help="bf16, fp8 or fp4")
+    p.add_argument("--isl", type=_int, required=True, help="input sequence length")
+    p.add_argument("--osl", type=_int, required=True, help="output sequence length")
+    p.add_argument("--usd-per-gpu-hour", type=_float, help="default: catalog on-demand price")
+    p.add_argument(
+        "--target-load",
+        type=_float,
+        default=DEFAULT_TARGET_LOAD,
+        help=f"mean share of batch slots busy, for TTFT queueing (default {DEFAULT_TARGET_LOAD})",
+    )
+    p.add_argument(
+        "--prefill-chunk-tokens",
+        type=_int,
+        default=DEFAULT_PREFILL_CHUNK_TOKENS,
+        help=f"chunked-prefill token budget per step (default {DEFAULT_PREFILL_CHUNK_TOKENS})",
+    )
 
 
 _QUOTE_COLUMNS = (
@@ -341,28 +378,117 @@ _HW_KEYS = (
 )
 
 
-def _run_hw_estimate(args: argparse.Namespace) -> int:
-    from tierwise.cost_tables.hardware import estimate
-    from tierwise.cost_tables.render import cell, render_json
+def _deployment(args: argparse.Namespace) -> Any:
+    from tierwise.cost_tables.operating_point import Deployment
 
-    est = estimate(
-        args.model,
-        args.gpu,
-        args.gpus,
-        args.precision,
-        args.isl,
-        args.osl,
-        concurrency=args.concurrency,
-        mode=args.mode,
+    return Deployment(
+        model_id=args.model,
+        gpu_id=args.gpu,
+        gpus=args.gpus,
+        precision=args.precision,
+        isl=args.isl,
+        osl=args.osl,
         usd_per_gpu_hour=args.usd_per_gpu_hour,
     )
+
+
+def _run_hw_estimate(args: argparse.Namespace) -> int:
+    from tierwise.cost_tables.errors import InvalidInputError
+    from tierwise.cost_tables.hardware import estimate
+    from tierwise.cost_tables.operating_point import Slo, fixed_point, operating_point
+    from tierwise.cost_tables.render import cell, render_json
+
+    slo = Slo(args.min_tokens_per_s_per_user, args.max_ttft_ms)
+    if args.mode == "naive":
+        if slo.any():
+            raise InvalidInputError("mode", "the naive napkin has no latency model; drop the SLO")
+        est = estimate(
+            args.model, args.gpu, args.gpus, args.precision, args.isl, args.osl,
+            concurrency=args.concurrency, mode="naive", usd_per_gpu_hour=args.usd_per_gpu_hour,
+        )  # fmt: skip
+        values: dict[str, object] = est.as_dict()
+        keys: tuple[str, ...] = _HW_KEYS
+    else:
+        deployment = _deployment(args)
+        if slo.any():
+            point = operating_point(deployment, slo, args.target_load, args.prefill_chunk_tokens)
+        else:
+            point = fixed_point(
+                deployment, args.concurrency, args.target_load, args.prefill_chunk_tokens
+            )
+        values = point.as_dict()
+        keys = _HW_KEYS + _OPERATING_POINT_KEYS
     if args.format == "json":
-        print(render_json(est.as_dict()))
+        print(render_json(values))
         return 0
-    width = max(len(k) for k in _HW_KEYS)
-    for key in _HW_KEYS:
-        print(f"{key.ljust(width)}  {cell(getattr(est, key))}")
+    width = max(len(k) for k in keys)
+    for key in keys:
+        print(f"{key.ljust(width)}  {cell(values[key])}")
     print("explanation:")
-    for line in est.explanation:
+    explanation = values["explanation"]
+    assert isinstance(explanation, list)
+    for line in explanation:
         print(f"  {line}")
+    return 0
+
+
+_OPERATING_POINT_KEYS = (
+    "ttft_ms",
+    "ttft_ms_p90",
+    "slot_wait_probability",
+    "slo_min_tokens_per_s_per_user",
+    "slo_max_ttft_ms",
+    "target_load",
+    "binding",
+    "max_batch",
+)
+_CURVE_COLUMNS = (
+    "batch",
+    "tokens_per_s_per_user",
+    "output_tokens_per_s_per_gpu",
+    "ttft_ms",
+    "ttft_ms_p90",
+    "usd_per_mtok_input",
+    "usd_per_mtok_output",
+    "bound",
+)
+
+
+def _batches(text: str | None) -> tuple[int, ...] | None:
+    from tierwise.cost_tables.errors import InvalidInputError
+
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise InvalidInputError(
+            "batches", f'expected whole numbers "1,8,64" (got {text!r})'
+        ) from None
+
+
+def _run_hw_curve(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tierwise.cost_tables.operating_point import curve
+    from tierwise.cost_tables.render import render_json, render_rows
+
+    deployment = _deployment(args)
+    points = curve(
+        deployment, args.target_load, args.prefill_chunk_tokens, batches=_batches(args.batches)
+    )
+    if args.png is not None:
+        from tierwise.cost_tables.curve_plot import write_curve_png
+
+        write_curve_png(points, deployment.describe(), Path(args.png))
+    rows = [{k: p.as_dict()[k] for k in _CURVE_COLUMNS} for p in points]
+    if args.format == "json":
+        print(render_json({"deployment": deployment.describe(), "points": rows}))
+    else:
+        print(
+            f"{deployment.describe()}: cost vs interactivity (TTFT at {args.target_load:.0%} load)"
+        )
+        print(render_rows(rows, _CURVE_COLUMNS, args.format))
+        if args.png is not None:
+            print(f"wrote {args.png}")
     return 0

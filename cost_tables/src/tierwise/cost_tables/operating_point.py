@@ -290,7 +290,8 @@ class _Evaluator:
         )
 
     def at(self, batch: int) -> OperatingPoint:
-        est = self._roofline(batch)
+        # At the limit, the roofline's own "max" wording explains where the batch comes from.
+        est = self._roofline("max" if batch == self.max_batch else batch)
         return OperatingPoint(
             estimate=est,
             slo=self.slo,
