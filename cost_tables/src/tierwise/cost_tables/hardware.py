@@ -4,7 +4,10 @@ Decode step (DESIGN §4):
     step = max(bytes / (n·BW·MBU), FLOPs / (n·F·MFU_decode)) + per-step overhead
     bytes = dense weights + expert weights · touched(B)/E + B · KV bytes(ctx)
     touched(B) = E · (1 − (1 − k/E)^B)   distinct experts per layer at batch B
-Prefill is compute-bound: 2·N_active·ISL FLOPs + causal attention, at MFU_prefill.
+Prefill is compute-bound: 2·N_active·ISL FLOPs + causal attention, at MFU_prefill; attention
+(prefill and decode) runs at the BF16 tensor rate (flash-attention kernels).
+MoE models on several GPUs are attention-DP + EP: each GPU holds and streams the whole dense
+part and its own sequences' KV, so long contexts fit fewer sequences than pooled memory would.
 GPU time per query = prefill GPU-s + decode GPU-s (the query's 1/B share of each of OSL steps
 on n GPUs); input is priced from the first, output from the second.
 """
@@ -194,9 +197,7 @@ def roofline(
     step_bytes = dense_bytes + read_expert + kv_read
     # Bytes the busiest GPU streams per step: with attention-DP every rank reads the whole
     # dense part (its replica) plus its share of experts and of the KV.
-    gpu_step_bytes = (
-        dense_bytes + (read_expert + kv_read) / n if dp else step_bytes / n
-    )
+    gpu_step_bytes = dense_bytes + (read_expert + kv_read) / n if dp else step_bytes / n
     dense_flops, attn_flops, expert_flops = _decode_flops(model, batch, ctx_decode, eff)
     step_flops = dense_flops + attn_flops + expert_flops
     bw = gpu.hbm_tb_per_s * 1e12
@@ -206,9 +207,9 @@ def roofline(
     # (an FP8 KV cache is dequantised on load), so attention runs at the BF16 tensor rate.
     attn_rate = gpu.bf16_tflops * 1e12
     t_mem = gpu_step_bytes / (bw * eff.mbu)
-    t_compute = (
-        dense_flops / flops_rate + attn_flops / attn_rate + expert_flops / expert_rate
-    ) / (n * eff.mfu_decode)
+    t_compute = (dense_flops / flops_rate + attn_flops / attn_rate + expert_flops / expert_rate) / (
+        n * eff.mfu_decode
+    )
     bound: Literal["memory", "compute"] = "memory" if t_mem >= t_compute else "compute"
     step = max(t_mem, t_compute) + eff.step_overhead_s
 
@@ -238,6 +239,12 @@ def roofline(
         f" {gpu.tflops(precision):g} dense {precision} TFLOP/s, {gpu.memory_gb:g} GB each",
         f"weights: {weights / 1e9:.1f} GB (dense {dense_bytes / 1e9:.1f} GB + experts"
         f" {expert_bytes / 1e9:.1f} GB); {model.native_precision}",
+        (
+            f"parallelism: attention-DP + expert-parallel over {n} GPUs (each holds the"
+            f" {dense_bytes / 1e9:.1f} GB dense part, 1/{n} of the experts); KV {kv_prec}"
+            if dp
+            else f"parallelism: weights and KV sharded over {n} GPU(s); KV {kv_prec}"
+        ),
         f"memory: {usable / 1e9:.0f} GB usable ({eff.usable_memory_fraction:.0%} of HBM);"
         f" KV {kv_seq_max / 1e6:.1f} MB per sequence at ctx {ctx_max} -> {fits_batch}"
         " sequences fit",
