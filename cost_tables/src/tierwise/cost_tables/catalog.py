@@ -78,6 +78,7 @@ class Model:
     supported_precisions: tuple[Precision, ...]
     expert_weight_bits: float | None
     native_precision: str
+    kv_bf16_without_fp4_gpu: bool
     provenance: ModelProvenance
 
     @property
@@ -270,6 +271,10 @@ def _load_models(path: str | Path) -> dict[str, Model]:
                 else None
             ),
             native_precision=sec.string("native_precision"),
+            kv_bf16_without_fp4_gpu=(
+                sec.has("kv_cache_without_fp4_tensor_cores")
+                and sec.string("kv_cache_without_fp4_tensor_cores", choices=("bf16",)) == "bf16"
+            ),
             provenance=ModelProvenance(source=prov.string("source"), as_of=prov.string("as_of")),
         )
         prov.finish()

@@ -4,7 +4,10 @@ Decode step (DESIGN §4):
     step = max(bytes / (n·BW·MBU), FLOPs / (n·F·MFU_decode)) + per-step overhead
     bytes = dense weights + expert weights · touched(B)/E + B · KV bytes(ctx)
     touched(B) = E · (1 − (1 − k/E)^B)   distinct experts per layer at batch B
-Prefill is compute-bound: 2·N_active·ISL FLOPs + causal attention, at MFU_prefill.
+Prefill is compute-bound: 2·N_active·ISL FLOPs + causal attention, at MFU_prefill; attention
+(prefill and decode) runs at the BF16 tensor rate (flash-attention kernels).
+MoE models on several GPUs are attention-DP + EP: each GPU holds and streams the whole dense
+part and its own sequences' KV, so long contexts fit fewer sequences than pooled memory would.
 GPU time per query = prefill GPU-s + decode GPU-s (the query's 1/B share of each of OSL steps
 on n GPUs); input is priced from the first, output from the second.
 """
@@ -105,18 +108,37 @@ def _expert_tflops(model: Model, gpu: Gpu, precision: Precision) -> float:
     return gpu.tflops(precision)
 
 
-def _decode_flops(model: Model, batch: int, ctx: float, eff: Efficiency) -> tuple[float, float]:
-    """(non-expert FLOPs, routed-expert FLOPs) of one decode step at batch ``batch``."""
+def attention_data_parallel(model: Model, gpus: int) -> bool:
+    """MoE models on several GPUs are served attention-DP + expert-parallel ("DEP").
+
+    Every TensorRT-LLM perf-overview MoE configuration sets ``enable_attention_dp``: each
+    rank runs attention (and the rest of the dense part) on its own sequences with its own
+    replica of those weights, and only the routed experts are sharded. Dense models are TP.
+    """
+    return model.is_moe and gpus > 1
+
+
+def _kv_precision(model: Model, gpu: Gpu, precision: Precision) -> Precision:
+    """KV-cache precision: BF16 where the model's attention kernel has no FP8-KV Hopper path."""
+    if model.kv_bf16_without_fp4_gpu and gpu.fp4_tflops <= 0 and precision != "bf16":
+        return "bf16"
+    return precision
+
+
+def _decode_flops(
+    model: Model, batch: int, ctx: float, eff: Efficiency
+) -> tuple[float, float, float]:
+    """(dense GEMM, attention-score, routed-expert) FLOPs of one decode step at ``batch``."""
     dense = 2.0 * model.dense_active_params_b * 1e9 * batch
     attention = batch * model.attention_flops_per_token(ctx)
     if not model.is_moe:
-        return dense + attention, 0.0
+        return dense, attention, 0.0
     touched = experts_touched(model.experts, model.experts_per_token, batch)
     tokens_per_expert = batch * model.experts_per_token / touched
     # A grouped GEMM pads each expert's rows up to a whole tile of tensor-core work.
     padded = math.ceil(tokens_per_expert / eff.moe_tile_tokens) * eff.moe_tile_tokens
     experts = model.moe_layers * touched * 2.0 * model.params_per_expert * padded
-    return dense + attention, experts
+    return dense, attention, experts
 
 
 def roofline(
@@ -133,10 +155,17 @@ def roofline(
     n = gpus
     dense_bytes, expert_bytes = model.weight_bytes(precision)
     weights = dense_bytes + expert_bytes
-    usable = n * gpu.memory_gb * 1e9 * eff.usable_memory_fraction
+    kv_prec = _kv_precision(model, gpu, precision)
+    dp = attention_data_parallel(model, n)
+    per_gpu_usable = gpu.memory_gb * 1e9 * eff.usable_memory_fraction
+    usable = n * per_gpu_usable
     ctx_max = isl + osl  # the KV a sequence holds when it finishes
-    kv_seq_max = model.kv_bytes_per_sequence(ctx_max, precision)
-    fits_batch = math.floor((usable - weights) / kv_seq_max) if usable > weights else 0
+    kv_seq_max = model.kv_bytes_per_sequence(ctx_max, kv_prec)
+    resident = n * dense_bytes + expert_bytes if dp else weights
+    fits_batch = math.floor((usable - resident) / kv_seq_max) if usable > resident else 0
+    if dp:
+        # Each rank keeps its own sequences' KV next to its own copy of the dense weights.
+        fits_batch = n * math.floor((per_gpu_usable - resident / n) / kv_seq_max)
     deployment = f"{model.id} {precision} on {n}x {gpu.id} (ISL/OSL {isl}/{osl})"
     if fits_batch < 1:
         raise DeploymentDoesNotFitError(
@@ -164,26 +193,35 @@ def roofline(
     ctx_decode = isl + osl / 2
     touched = experts_touched(model.experts, model.experts_per_token, batch)
     read_expert = expert_bytes * touched / model.experts if model.is_moe else 0.0
-    kv_read = batch * model.kv_bytes_per_sequence(ctx_decode, precision)
+    kv_read = batch * model.kv_bytes_per_sequence(ctx_decode, kv_prec)
     step_bytes = dense_bytes + read_expert + kv_read
-    other_flops, expert_flops = _decode_flops(model, batch, ctx_decode, eff)
-    step_flops = other_flops + expert_flops
+    # Bytes the busiest GPU streams per step: with attention-DP every rank reads the whole
+    # dense part (its replica) plus its share of experts and of the KV.
+    gpu_step_bytes = dense_bytes + (read_expert + kv_read) / n if dp else step_bytes / n
+    dense_flops, attn_flops, expert_flops = _decode_flops(model, batch, ctx_decode, eff)
+    step_flops = dense_flops + attn_flops + expert_flops
     bw = gpu.hbm_tb_per_s * 1e12
     flops_rate = gpu.tflops(precision) * 1e12
     expert_rate = _expert_tflops(model, gpu, precision) * 1e12
-    t_mem = step_bytes / (n * bw * eff.mbu)
-    t_compute = (other_flops / flops_rate + expert_flops / expert_rate) / (n * eff.mfu_decode)
+    # Flash-attention kernels multiply Q·K and P·V in BF16 whatever the weights' precision
+    # (an FP8 KV cache is dequantised on load), so attention runs at the BF16 tensor rate.
+    attn_rate = gpu.bf16_tflops * 1e12
+    t_mem = gpu_step_bytes / (bw * eff.mbu)
+    t_compute = (dense_flops / flops_rate + attn_flops / attn_rate + expert_flops / expert_rate) / (
+        n * eff.mfu_decode
+    )
     bound: Literal["memory", "compute"] = "memory" if t_mem >= t_compute else "compute"
     step = max(t_mem, t_compute) + eff.step_overhead_s
 
     # Prefill: causal attention sees on average ISL/2 earlier tokens.
     routed_active = model.active_params_b - model.dense_active_params_b
     prefill_expert = 2.0 * routed_active * 1e9 * isl
-    prefill_other = 2.0 * model.dense_active_params_b * 1e9 * isl + (
-        isl * model.attention_flops_per_token(isl / 2)
-    )
-    prefill_flops = prefill_expert + prefill_other
-    prefill_gpu_s = (prefill_other / flops_rate + prefill_expert / expert_rate) / eff.mfu_prefill
+    prefill_dense = 2.0 * model.dense_active_params_b * 1e9 * isl
+    prefill_attn = isl * model.attention_flops_per_token(isl / 2)
+    prefill_flops = prefill_expert + prefill_dense + prefill_attn
+    prefill_gpu_s = (
+        prefill_dense / flops_rate + prefill_attn / attn_rate + prefill_expert / expert_rate
+    ) / eff.mfu_prefill
     decode_gpu_s = osl * step * n / batch
     query_gpu_s = prefill_gpu_s + decode_gpu_s
 
@@ -201,6 +239,12 @@ def roofline(
         f" {gpu.tflops(precision):g} dense {precision} TFLOP/s, {gpu.memory_gb:g} GB each",
         f"weights: {weights / 1e9:.1f} GB (dense {dense_bytes / 1e9:.1f} GB + experts"
         f" {expert_bytes / 1e9:.1f} GB); {model.native_precision}",
+        (
+            f"parallelism: attention-DP + expert-parallel over {n} GPUs (each holds the"
+            f" {dense_bytes / 1e9:.1f} GB dense part, 1/{n} of the experts); KV {kv_prec}"
+            if dp
+            else f"parallelism: weights and KV sharded over {n} GPU(s); KV {kv_prec}"
+        ),
         f"memory: {usable / 1e9:.0f} GB usable ({eff.usable_memory_fraction:.0%} of HBM);"
         f" KV {kv_seq_max / 1e6:.1f} MB per sequence at ctx {ctx_max} -> {fits_batch}"
         " sequences fit",
