@@ -64,8 +64,8 @@ def usd_per_gpu_hour(
     if gpu_id not in gpus:
         return None
     gpu = gpus[gpu_id]
-    return deployment_usd_per_gpu_hour * _catalog_price(gpu, option) / _catalog_price(
-        gpu, "on-demand"
+    return (
+        deployment_usd_per_gpu_hour * _catalog_price(gpu, option) / _catalog_price(gpu, "on-demand")
     )
 
 

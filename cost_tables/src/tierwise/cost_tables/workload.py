@@ -422,9 +422,7 @@ def _fleet(tier: TierPricing, w: Workload, calls: float, option: PurchaseOption)
     if w.autoscale and can_autoscale(option) and loads is not None:
         # Each hour of the day recurs HOURS_PER_MONTH / 24 times a month. Batch work is spread
         # evenly: an autoscaled fleet has no troughs worth filling.
-        counts = [
-            _whole_instances((interactive * f + batch) * headroom, est.gpus) for f in loads
-        ]
+        counts = [_whole_instances((interactive * f + batch) * headroom, est.gpus) for f in loads]
         return _Fleet(
             gpus_per_instance=est.gpus,
             usd_per_gpu_hour=price,
@@ -532,9 +530,7 @@ def _routed(table: TierTable, w: Workload) -> TierMonthlyCost | None:
         utilisation=self_hosted[0].utilisation if len(self_hosted) == 1 else None,
         fixed_usd=sum(p.fixed_usd or 0.0 for p in self_hosted) if self_hosted else None,
         idle_usd=sum(p.idle_usd or 0.0 for p in self_hosted) if self_hosted else None,
-        mean_instances=(
-            sum(p.mean_instances or 0.0 for p in self_hosted) if self_hosted else None
-        ),
+        mean_instances=(sum(p.mean_instances or 0.0 for p in self_hosted) if self_hosted else None),
         purchase=w.purchase if self_hosted else None,
     )
 
