@@ -640,12 +640,12 @@ def quote_workload(table: TierTable, workload: Workload) -> WorkloadQuote:
 
 __all__ = [
     "DEFAULT_PEAK_TO_AVERAGE",
-    "HOURS_PER_DAY",
-    "MAX_PEAK_TO_AVERAGE",
-    "PurchaseComparison",
     "DEFAULT_SELF_HOSTED_OPS_USD_PER_MONTH",
+    "HOURS_PER_DAY",
     "HOURS_PER_MONTH",
+    "MAX_PEAK_TO_AVERAGE",
     "BreakEven",
+    "PurchaseComparison",
     "TierMonthlyCost",
     "TokenDistribution",
     "Workload",
