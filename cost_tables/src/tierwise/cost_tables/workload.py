@@ -542,8 +542,7 @@ def break_even(api: TierPricing, self_hosted: TierPricing, w: Workload) -> Break
     never = BreakEven(api.tier_id, self_hosted.tier_id, None, None)
     if a <= 0:
         return never
-    probe = _fleet(self_hosted, w, 1e6, w.purchase)
-    if probe.autoscaled:
+    if w.autoscale:  # validation guarantees a profile and an option that can autoscale
         return _break_even_autoscaled(api, self_hosted, w, a)
     return _break_even_fixed_fleet(api, self_hosted, w, a)
 
