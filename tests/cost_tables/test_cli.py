@@ -214,3 +214,85 @@ def test_hw_estimate_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
              "--precision", "bf16", "--isl", "1000", "--osl", "1000"],
             capsys,
         )  # fmt: skip
+
+
+_WORKLOAD_BASE = [
+    "quote-workload", "--calls-per-month", "5e6", "--input-tokens-mean", "1500",
+    "--output-tokens-mean", "400",
+]  # fmt: skip
+
+
+def test_quote_workload_peak_factor_and_spot(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out = run([*_WORKLOAD_BASE, "--peak-to-average", "3", "--purchase", "spot"], capsys)
+    assert rc == 0
+    assert "peak hour = 3 x mean hour; self-hosted: spot" in out
+    assert "idle_usd" in out and "purchase options" in out
+    for option in ("on-demand", "reserved", "spot"):
+        assert option in out
+    rc, out = run(
+        [*_WORKLOAD_BASE, "--peak-to-average", "3", "--purchase", "spot", "--format", "json"],
+        capsys,
+    )
+    data = json.loads(out)
+    sh = data["tiers"][0]
+    assert sh["purchase"] == "spot" and sh["idle_usd"] > 0
+    assert data["peak_factor"] == 3
+    options = {o["purchase"]: o for o in data["purchase_options"]}
+    assert options["spot"]["monthly_usd"] == pytest.approx(sh["monthly_usd"])
+    assert options["spot"]["monthly_usd"] < options["reserved"]["monthly_usd"]
+    assert options["reserved"]["monthly_usd"] < options["on-demand"]["monthly_usd"]
+
+
+def test_quote_workload_hourly_profile_autoscale(capsys: pytest.CaptureFixture[str]) -> None:
+    profile = ",".join(["1"] * 12 + ["3"] * 12)
+    rc, out = run(
+        [*_WORKLOAD_BASE, "--hourly-profile", profile, "--autoscale", "--format", "json"], capsys
+    )
+    data = json.loads(out)
+    assert rc == 0 and data["peak_factor"] == pytest.approx(1.5)
+    assert {o["purchase"]: o["autoscaled"] for o in data["purchase_options"]} == {
+        "on-demand": True,
+        "reserved": False,
+        "spot": True,
+    }
+    rc, out = run([*_WORKLOAD_BASE, "--hourly-profile", profile, "--format", "csv"], capsys)
+    header = next(csv.reader(io.StringIO(out)))
+    assert header[0] == "tier_id" and "idle_usd" in header  # notes stay out of CSV
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        (["--hourly-profile", ",".join(["1"] * 23)], "hourly_profile"),
+        (["--hourly-profile", ",".join(["1"] * 23 + ["x"])], "hourly_profile"),
+        (["--hourly-profile", ",".join(["1"] * 23 + ["-1"])], "hourly_profile[23]"),
+        (["--peak-to-average", "-3"], "peak_to_average"),
+        (["--autoscale"], "autoscale"),
+        (
+            ["--hourly-profile", ",".join(["1"] * 24), "--autoscale", "--purchase", "reserved"],
+            "autoscale",
+        ),
+    ],
+)
+def test_quote_workload_shape_errors(
+    extra: list[str], field: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        run([*_WORKLOAD_BASE, *extra], capsys)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("extra", "flag"),
+    [
+        (["--peak-to-average", "3", "--hourly-profile", ",".join(["1"] * 24)], "--hourly-profile"),
+        (["--purchase", "lease"], "--purchase"),
+    ],
+)
+def test_quote_workload_shape_usage_errors(
+    extra: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        run([*_WORKLOAD_BASE, *extra], capsys)
+    assert info.value.code == 2
+    assert f"argument {flag}" in capsys.readouterr().err

@@ -39,6 +39,7 @@ class Gpu:
     watts: float
     usd_per_gpu_hour_on_demand: float
     usd_per_gpu_hour_spot: float
+    usd_per_gpu_hour_reserved: float  # 1-year commitment
     provenance: GpuProvenance
 
     def tflops(self, precision: Precision) -> float:
@@ -206,6 +207,7 @@ def _load_gpus(path: str | Path) -> dict[str, Gpu]:
             watts=sec.number("watts", positive=True),
             usd_per_gpu_hour_on_demand=sec.number("usd_per_gpu_hour_on_demand", positive=True),
             usd_per_gpu_hour_spot=sec.number("usd_per_gpu_hour_spot", positive=True),
+            usd_per_gpu_hour_reserved=sec.number("usd_per_gpu_hour_reserved", positive=True),
             provenance=GpuProvenance(
                 spec_source=prov.string("spec_source"),
                 price_source=prov.string("price_source"),

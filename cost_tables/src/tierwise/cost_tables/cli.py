@@ -68,6 +68,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     w.add_argument("--batch-share", type=_float, default=0.0, help="fraction of calls, 0..1")
     w.add_argument("--mix", help='routed mix "tier=share,tier=share" (shares sum to 1)')
     w.add_argument("--ops-usd-per-month", type=_float, help="self-hosted fixed ops cost")
+    shape = w.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--peak-to-average",
+        type=_float,
+        help="busiest hour's load / mean hour's load, >= 1 (default 2)",
+    )
+    shape.add_argument(
+        "--hourly-profile", help='24 relative hourly loads "h0,h1,...,h23" (peak = max/mean)'
+    )
+    w.add_argument(
+        "--autoscale",
+        action="store_true",
+        help="with --hourly-profile: pay each hour only for the instances it needs",
+    )
+    w.add_argument(
+        "--purchase",
+        choices=("on-demand", "reserved", "spot"),
+        default="on-demand",
+        help="how self-hosted GPUs are bought (all three are compared either way)",
+    )
     w.add_argument("--tiers-file", help="tier table TOML (default: the packaged table)")
     w.add_argument("--format", choices=FORMATS, default="table", help=_FORMAT_HELP)
     w.set_defaults(handler=_run_quote_workload)
@@ -189,6 +209,22 @@ def _distribution(field: str, mean: float | None, dist: str | None) -> Any:
     return TokenDistribution(tuple(buckets))
 
 
+def _hourly_profile(text: str | None) -> tuple[float, ...] | None:
+    from tierwise.cost_tables.errors import InvalidInputError
+
+    if text is None:
+        return None
+    loads: list[float] = []
+    for part in text.split(","):
+        try:
+            loads.append(float(part))
+        except ValueError:
+            raise InvalidInputError(
+                "hourly_profile", f'expected 24 numbers "h0,h1,...,h23" (bad part {part!r})'
+            ) from None
+    return tuple(loads)
+
+
 def _mix(text: str | None) -> dict[str, float] | None:
     from tierwise.cost_tables.errors import InvalidInputError
 
@@ -220,12 +256,26 @@ _WORKLOAD_COLUMNS = (
     "instances",
     "utilisation",
     "fixed_usd",
+    "idle_usd",
+    "purchase",
+)
+_PURCHASE_COLUMNS = (
+    "tier_id",
+    "purchase",
+    "usd_per_gpu_hour",
+    "monthly_usd",
+    "instances",
+    "mean_instances",
+    "utilisation",
+    "idle_usd",
+    "autoscaled",
 )
 
 
 def _run_quote_workload(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from tierwise.cost_tables.purchase import SPOT_PREEMPTION_OVERHEAD
     from tierwise.cost_tables.render import render_json, render_rows
     from tierwise.cost_tables.tables import load_tier_table
     from tierwise.cost_tables.workload import (
@@ -251,6 +301,10 @@ def _run_quote_workload(args: argparse.Namespace) -> int:
             if args.ops_usd_per_month is None
             else args.ops_usd_per_month
         ),
+        peak_to_average=args.peak_to_average,
+        hourly_profile=_hourly_profile(args.hourly_profile),
+        autoscale=args.autoscale,
+        purchase=args.purchase,
     )
     quote = quote_workload(table, workload)
     if args.format == "json":
@@ -259,8 +313,21 @@ def _run_quote_workload(args: argparse.Namespace) -> int:
     rows = [asdict(t) for t in quote.tiers]
     if quote.routed is not None:
         rows.append(asdict(quote.routed))
+    notes = args.format != "csv"  # keep CSV output machine-readable
+    if notes:
+        print(f"peak hour = {quote.peak_factor:.3g} x mean hour; self-hosted: {quote.purchase}")
     print(render_rows(rows, _WORKLOAD_COLUMNS, args.format))
     print()
+    if quote.purchase_options:
+        if notes:
+            print(
+                "self-hosted purchase options (instances at the peak hour; spot sized "
+                f"+{SPOT_PREEMPTION_OVERHEAD:.0%} for preemptions; reserved never autoscales)"
+            )
+        print(
+            render_rows([asdict(o) for o in quote.purchase_options], _PURCHASE_COLUMNS, args.format)
+        )
+        print()
     evens = [
         {
             "api_tier": b.api_tier_id,

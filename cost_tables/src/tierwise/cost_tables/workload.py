@@ -5,9 +5,16 @@ input and output token distributions (exact, so per-request rules such as Sonnet
 long-context rate and the cache minimum apply bucket by bucket), times calls per month.
 
 The self-hosted tier is priced by capacity, because GPUs are rented by the hour whether busy
-or not: instances = ceil(peak GPU load / GPUs per instance), at least one running all month,
-plus a fixed operations cost. Its marginal $/M (the table price) is only reached at 100%
-utilisation.
+or not: instances = ceil(peak-hour GPU load / GPUs per instance), at least one running all
+month, plus a fixed operations cost. The GPU load per call comes from the tier's derivation
+(its operating point, so the capacity is capacity at that point's latency). Its marginal $/M
+(the table price) is only reached at 100% utilisation; the rest of the GPU bill is idle
+capacity, reported as ``idle_usd``.
+
+Traffic shape: a peak-to-average factor, or a 24-hour profile (peak factor = max/mean). With
+a profile and ``autoscale`` the fleet follows the hours (each hour pays for the instances it
+needs, at least one); otherwise the peak fleet runs all month. Purchase options (on-demand,
+reserved, spot) are in ``purchase``; each self-hosted tier is also priced under all three.
 """
 
 from __future__ import annotations
@@ -17,8 +24,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from tierwise.cost_tables.catalog import load_catalog
 from tierwise.cost_tables.errors import InvalidInputError, UnknownIdError
 from tierwise.cost_tables.expected_cost import expected_api_cost
+from tierwise.cost_tables.purchase import (
+    DEFAULT_PURCHASE,
+    PURCHASE_OPTIONS,
+    PurchaseOption,
+    can_autoscale,
+    capacity_factor,
+    check_purchase,
+    usd_per_gpu_hour,
+)
 from tierwise.cost_tables.quote import check_tokens
 from tierwise.cost_tables.tables import TierPricing, TierTable
 
@@ -31,6 +48,10 @@ DEFAULT_SELF_HOSTED_OPS_USD_PER_MONTH = 2000.0
 # Interactive traffic is diurnal: the busiest hour typically carries ~2x the mean hourly
 # load, and capacity must be sized for the peak (batch traffic can fill the troughs).
 DEFAULT_PEAK_TO_AVERAGE = 2.0
+MAX_PEAK_TO_AVERAGE = 100.0
+HOURS_PER_DAY = 24
+# Autoscaling re-checks this many times per break-even search before giving up ("never").
+MAX_BREAK_EVEN_STEPS = 100_000
 MAX_CALLS_PER_MONTH = 1e12  # break-even searches stop here ("never", practically)
 MIX_TOLERANCE = 1e-6
 
@@ -105,7 +126,11 @@ class Workload:
     batch_share: float = 0.0  # fraction of calls sent through the batch API
     routed_mix: Mapping[str, float] | None = None  # tier -> share of calls, sums to 1
     self_hosted_fixed_usd_per_month: float = DEFAULT_SELF_HOSTED_OPS_USD_PER_MONTH
-    peak_to_average: float = DEFAULT_PEAK_TO_AVERAGE
+    # Traffic shape: at most one of the two; neither means DEFAULT_PEAK_TO_AVERAGE.
+    peak_to_average: float | None = None
+    hourly_profile: tuple[float, ...] | None = None  # 24 relative loads, hour 0..23
+    autoscale: bool = False  # needs hourly_profile; the fleet follows the hours
+    purchase: PurchaseOption = DEFAULT_PURCHASE
 
     def __post_init__(self) -> None:
         calls = self.calls_per_month
@@ -133,9 +158,14 @@ class Workload:
             raise InvalidInputError(
                 "self_hosted_fixed_usd_per_month", f"must be in [0, 1e9) (got {ops!r})"
             )
-        peak = self.peak_to_average
-        if isinstance(peak, bool) or not isinstance(peak, int | float) or not 1 <= peak <= 100:
-            raise InvalidInputError("peak_to_average", f"must be in [1, 100] (got {peak!r})")
+        self._check_shape()
+        object.__setattr__(self, "purchase", check_purchase(self.purchase))
+        if self.autoscale and not can_autoscale(self.purchase):
+            raise InvalidInputError(
+                "autoscale",
+                "reserved GPUs are committed for every hour of the month and cannot autoscale; "
+                "use on-demand or spot, or turn autoscale off",
+            )
         if self.routed_mix is not None:
             if not self.routed_mix:
                 raise InvalidInputError("routed_mix", "must name at least one tier")
@@ -145,6 +175,68 @@ class Workload:
             if abs(total - 1.0) > MIX_TOLERANCE:
                 raise InvalidInputError("routed_mix", f"shares must sum to 1 (got {total:.6g})")
             object.__setattr__(self, "routed_mix", MappingProxyType(dict(self.routed_mix)))
+
+    def _check_shape(self) -> None:
+        peak, profile = self.peak_to_average, self.hourly_profile
+        if peak is not None and profile is not None:
+            raise InvalidInputError(
+                "hourly_profile",
+                "give peak_to_average or hourly_profile, not both (a profile sets the peak "
+                "factor to its max/mean)",
+            )
+        if peak is not None and (
+            isinstance(peak, bool)
+            or not isinstance(peak, int | float)
+            or not 1 <= peak <= MAX_PEAK_TO_AVERAGE
+        ):
+            raise InvalidInputError(
+                "peak_to_average", f"must be in [1, {MAX_PEAK_TO_AVERAGE:g}] (got {peak!r})"
+            )
+        if profile is not None:
+            if not isinstance(profile, tuple | list) or len(profile) != HOURS_PER_DAY:
+                got = len(profile) if isinstance(profile, tuple | list) else repr(profile)
+                raise InvalidInputError(
+                    "hourly_profile", f"must have {HOURS_PER_DAY} hourly loads (got {got})"
+                )
+            for hour, load in enumerate(profile):
+                if (
+                    isinstance(load, bool)
+                    or not isinstance(load, int | float)
+                    or not math.isfinite(load)
+                    or load < 0
+                ):
+                    raise InvalidInputError(
+                        f"hourly_profile[{hour}]", f"must be a load >= 0 (got {load!r})"
+                    )
+            if not any(profile):
+                raise InvalidInputError("hourly_profile", "must not be all zero")
+            object.__setattr__(self, "hourly_profile", tuple(float(x) for x in profile))
+            if max(profile) / (sum(profile) / HOURS_PER_DAY) > MAX_PEAK_TO_AVERAGE:
+                raise InvalidInputError(
+                    "hourly_profile", f"peak/mean must be <= {MAX_PEAK_TO_AVERAGE:g}"
+                )
+        if not isinstance(self.autoscale, bool):
+            raise InvalidInputError("autoscale", f"must be true or false (got {self.autoscale!r})")
+        if self.autoscale and profile is None:
+            raise InvalidInputError(
+                "autoscale", "needs hourly_profile: a peak factor alone does not say which hours"
+            )
+
+    @property
+    def hourly_loads(self) -> tuple[float, ...] | None:
+        """Each hour's load relative to the mean hour (mean 1), or None without a profile."""
+        if self.hourly_profile is None:
+            return None
+        mean = sum(self.hourly_profile) / HOURS_PER_DAY
+        return tuple(x / mean for x in self.hourly_profile)
+
+    @property
+    def peak_factor(self) -> float:
+        """Busiest hour's load / mean hour's load."""
+        loads = self.hourly_loads
+        if loads is not None:
+            return max(loads)
+        return DEFAULT_PEAK_TO_AVERAGE if self.peak_to_average is None else self.peak_to_average
 
 
 @dataclass(frozen=True)
@@ -160,6 +252,26 @@ class TierMonthlyCost:
     instances: int | None  # self-hosted only
     utilisation: float | None  # self-hosted only: mean GPU load / capacity paid for
     fixed_usd: float | None  # self-hosted only: operations cost included in monthly_usd
+    # Self-hosted only: the part of the GPU bill paid for idle capacity, gpu × (1 − util).
+    idle_usd: float | None = None
+    # Self-hosted only: instances running on average (< instances when autoscaling).
+    mean_instances: float | None = None
+    purchase: PurchaseOption | None = None  # self-hosted only: how the GPUs are bought
+
+
+@dataclass(frozen=True)
+class PurchaseComparison:
+    """One self-hosted tier under one purchase option, for side-by-side comparison."""
+
+    tier_id: str
+    purchase: PurchaseOption
+    usd_per_gpu_hour: float
+    monthly_usd: float
+    instances: int  # at the peak hour
+    mean_instances: float
+    utilisation: float
+    idle_usd: float
+    autoscaled: bool  # reserved never is
 
 
 @dataclass(frozen=True)
@@ -176,6 +288,10 @@ class WorkloadQuote:
     tiers: tuple[TierMonthlyCost, ...]
     routed: TierMonthlyCost | None
     break_even: tuple[BreakEven, ...] = field(default_factory=tuple)
+    purchase: PurchaseOption = DEFAULT_PURCHASE  # the option self-hosted tiers are priced at
+    peak_factor: float = DEFAULT_PEAK_TO_AVERAGE  # busiest hour / mean hour
+    # Every self-hosted tier under every purchase option its GPU has a price for.
+    purchase_options: tuple[PurchaseComparison, ...] = field(default_factory=tuple)
 
     def get(self, tier_id: str) -> TierMonthlyCost:
         for t in self.tiers:
@@ -253,28 +369,91 @@ def _gpu_seconds_per_call(tier: TierPricing, w: Workload) -> _GpuSeconds:
     return _GpuSeconds(prefill, cache, decode)
 
 
-def _instance_usd(tier: TierPricing) -> tuple[int, float]:
+@dataclass(frozen=True)
+class _Fleet:
+    """The instances a self-hosted tier runs over a month, and the load they carry."""
+
+    gpus_per_instance: int
+    usd_per_gpu_hour: float
+    peak_instances: int
+    instance_hours: float  # paid for per month
+    mean_load_gpus: float  # busy GPUs, averaged over the month
+    autoscaled: bool
+
+    @property
+    def gpu_usd(self) -> float:
+        return self.instance_hours * self.gpus_per_instance * self.usd_per_gpu_hour
+
+    @property
+    def mean_instances(self) -> float:
+        return self.instance_hours / HOURS_PER_MONTH
+
+    @property
+    def utilisation(self) -> float:
+        return self.mean_load_gpus / (self.mean_instances * self.gpus_per_instance)
+
+    @property
+    def idle_usd(self) -> float:
+        return self.gpu_usd * (1.0 - self.utilisation)
+
+
+def _whole_instances(gpus_needed: float, gpus_per_instance: int) -> int:
+    return max(1, math.ceil(gpus_needed / gpus_per_instance - 1e-12))
+
+
+def _option_price(tier: TierPricing, option: PurchaseOption) -> float | None:
+    est = tier.derivation
+    assert est is not None  # only called for self-hosted tiers
+    return usd_per_gpu_hour(est.gpu_id, est.usd_per_gpu_hour, option)
+
+
+def _fleet(tier: TierPricing, w: Workload, calls: float, option: PurchaseOption) -> _Fleet:
     est = tier.derivation
     assert est is not None
-    return est.gpus, est.gpus * est.usd_per_gpu_hour * HOURS_PER_MONTH
-
-
-def _instances(tier: TierPricing, w: Workload, calls: float) -> tuple[int, float]:
-    """(instances needed, mean GPU load in GPUs) at ``calls`` per month."""
-    gpus, _ = _instance_usd(tier)
+    price = _option_price(tier, option)
+    if price is None:
+        raise UnknownIdError("gpu", est.gpu_id, sorted(_known_gpus()))
     per_call = _gpu_seconds_per_call(tier, w).total
     mean_load = calls * per_call / (HOURS_PER_MONTH * SECONDS_PER_HOUR)
-    # Interactive calls must be served at their peak; batch calls can wait for the troughs,
+    interactive = mean_load * (1.0 - w.batch_share)
+    batch = mean_load * w.batch_share
+    headroom = capacity_factor(option)
+    loads = w.hourly_loads
+    if w.autoscale and can_autoscale(option) and loads is not None:
+        # Each hour of the day recurs HOURS_PER_MONTH / 24 times a month. Batch work is spread
+        # evenly: an autoscaled fleet has no troughs worth filling.
+        counts = [_whole_instances((interactive * f + batch) * headroom, est.gpus) for f in loads]
+        return _Fleet(
+            gpus_per_instance=est.gpus,
+            usd_per_gpu_hour=price,
+            peak_instances=max(counts),
+            instance_hours=sum(counts) * HOURS_PER_MONTH / HOURS_PER_DAY,
+            mean_load_gpus=mean_load,
+            autoscaled=True,
+        )
+    # A fixed fleet serves interactive calls at their peak; batch calls wait for the troughs,
     # but the month's total work must still fit.
-    interactive_peak = mean_load * (1.0 - w.batch_share) * w.peak_to_average
-    needed = max(interactive_peak, mean_load) / gpus
-    return max(1, math.ceil(needed - 1e-12)), mean_load
+    peak = _whole_instances(max(interactive * w.peak_factor, mean_load) * headroom, est.gpus)
+    return _Fleet(
+        gpus_per_instance=est.gpus,
+        usd_per_gpu_hour=price,
+        peak_instances=peak,
+        instance_hours=peak * HOURS_PER_MONTH,
+        mean_load_gpus=mean_load,
+        autoscaled=False,
+    )
 
 
-def _self_hosted_cost(tier: TierPricing, w: Workload, calls: float) -> TierMonthlyCost:
-    gpus, usd_per_instance = _instance_usd(tier)
-    instances, mean_load = _instances(tier, w, calls)
-    gpu_usd = instances * usd_per_instance
+def _known_gpus() -> tuple[str, ...]:
+    return tuple(load_catalog().gpus)
+
+
+def _self_hosted_cost(
+    tier: TierPricing, w: Workload, calls: float, option: PurchaseOption | None = None
+) -> TierMonthlyCost:
+    option = w.purchase if option is None else option
+    fleet = _fleet(tier, w, calls, option)
+    gpu_usd = fleet.gpu_usd
     fixed = w.self_hosted_fixed_usd_per_month
     secs = _gpu_seconds_per_call(tier, w)
     total = secs.total or 1.0
@@ -289,10 +468,35 @@ def _self_hosted_cost(tier: TierPricing, w: Workload, calls: float) -> TierMonth
         output_usd=gpu_usd * secs.decode / total,
         cache_usd=gpu_usd * secs.cache / total,
         batch_discount_usd=0.0,
-        instances=instances,
-        utilisation=mean_load / (instances * gpus),
+        instances=fleet.peak_instances,
+        utilisation=fleet.utilisation,
         fixed_usd=fixed,
+        idle_usd=fleet.idle_usd,
+        mean_instances=fleet.mean_instances,
+        purchase=option,
     )
+
+
+def _purchase_options(tier: TierPricing, w: Workload) -> tuple[PurchaseComparison, ...]:
+    rows = []
+    for option in PURCHASE_OPTIONS:
+        if _option_price(tier, option) is None:
+            continue  # a GPU outside the catalog has only its on-demand price
+        fleet = _fleet(tier, w, w.calls_per_month, option)
+        rows.append(
+            PurchaseComparison(
+                tier_id=tier.tier_id,
+                purchase=option,
+                usd_per_gpu_hour=fleet.usd_per_gpu_hour,
+                monthly_usd=fleet.gpu_usd + w.self_hosted_fixed_usd_per_month,
+                instances=fleet.peak_instances,
+                mean_instances=fleet.mean_instances,
+                utilisation=fleet.utilisation,
+                idle_usd=fleet.idle_usd,
+                autoscaled=fleet.autoscaled,
+            )
+        )
+    return tuple(rows)
 
 
 def tier_monthly_cost(tier: TierPricing, w: Workload, calls: float) -> TierMonthlyCost:
@@ -325,29 +529,42 @@ def _routed(table: TierTable, w: Workload) -> TierMonthlyCost | None:
         instances=sum(p.instances or 0 for p in self_hosted) if self_hosted else None,
         utilisation=self_hosted[0].utilisation if len(self_hosted) == 1 else None,
         fixed_usd=sum(p.fixed_usd or 0.0 for p in self_hosted) if self_hosted else None,
+        idle_usd=sum(p.idle_usd or 0.0 for p in self_hosted) if self_hosted else None,
+        mean_instances=(sum(p.mean_instances or 0.0 for p in self_hosted) if self_hosted else None),
+        purchase=w.purchase if self_hosted else None,
     )
 
 
 def break_even(api: TierPricing, self_hosted: TierPricing, w: Workload) -> BreakEven:
-    """Smallest calls/month at which ``self_hosted`` costs less than ``api``.
-
-    API cost is linear, a·c; self-hosted is a step function k(c)·I + F with
-    k(c) = max(1, ceil(c·g)). On step k (c in ((k-1)/g, k/g]) it is constant, so the first
-    crossing on that step is max((kI+F)/a, (k-1)/g) if that is <= k/g; the first such k is
-    found in closed form, k·(a/g − I) >= F, then confirmed against the cost functions.
-    """
+    """Smallest calls/month at which ``self_hosted`` (under ``w.purchase`` and ``w``'s traffic
+    shape) costs less than ``api``."""
     a = _api_per_call(api, w).total
-    _, usd_instance = _instance_usd(self_hosted)
-    gpus, _ = _instance_usd(self_hosted)
-    fixed = w.self_hosted_fixed_usd_per_month
-    probe = 1e6
-    instances_probe, load_probe = _instances(self_hosted, w, probe)
-    del instances_probe
-    per_call_gpus = load_probe / probe  # mean GPUs per (call/month)
-    g = max(per_call_gpus * (1 - w.batch_share) * w.peak_to_average, per_call_gpus) / gpus
     never = BreakEven(api.tier_id, self_hosted.tier_id, None, None)
     if a <= 0:
         return never
+    if w.autoscale:  # validation guarantees a profile and an option that can autoscale
+        return _break_even_autoscaled(api, self_hosted, w, a)
+    return _break_even_fixed_fleet(api, self_hosted, w, a)
+
+
+def _break_even_fixed_fleet(
+    api: TierPricing, self_hosted: TierPricing, w: Workload, a: float
+) -> BreakEven:
+    """API cost is linear, a·c; a fixed fleet costs k(c)·I + F with k(c) = max(1, ceil(c·g)).
+
+    On step k (c in ((k-1)/g, k/g]) it is constant, so the first crossing on that step is
+    max((kI+F)/a, (k-1)/g) if that is <= k/g; the first such k is found in closed form,
+    k·(a/g − I) >= F, then confirmed against the cost functions.
+    """
+    fixed = w.self_hosted_fixed_usd_per_month
+    probe_calls = 1e6
+    probe = _fleet(self_hosted, w, probe_calls, w.purchase)
+    gpus = probe.gpus_per_instance
+    usd_instance = gpus * probe.usd_per_gpu_hour * HOURS_PER_MONTH
+    per_call_gpus = probe.mean_load_gpus / probe_calls  # mean GPUs per (call/month)
+    peak_gpus = max(per_call_gpus * (1 - w.batch_share) * w.peak_factor, per_call_gpus)
+    g = peak_gpus * capacity_factor(w.purchase) / gpus
+    never = BreakEven(api.tier_id, self_hosted.tier_id, None, None)
     if g <= 0:
         k = 1
     else:
@@ -358,14 +575,47 @@ def break_even(api: TierPricing, self_hosted: TierPricing, w: Workload) -> Break
     for _ in range(3):  # guard against float edge effects at a step boundary
         start = (k - 1) / g if g > 0 else 0.0
         crossing = max((k * usd_instance + fixed) / a, start)
-        # Strictly cheaper just past the crossing: nudge by a relative epsilon.
-        calls = math.nextafter(crossing, math.inf) * (1 + 1e-12)
+        calls = _just_past(crossing)
         if calls > MAX_CALLS_PER_MONTH:
             return never
         sh = _self_hosted_cost(self_hosted, w, calls).monthly_usd
         if sh < a * calls:
             return BreakEven(api.tier_id, self_hosted.tier_id, calls, a * calls)
         k += 1
+    return never
+
+
+def _just_past(calls: float) -> float:
+    """Strictly cheaper just past a crossing: nudge by a relative epsilon."""
+    return math.nextafter(calls, math.inf) * (1 + 1e-12)
+
+
+def _break_even_autoscaled(
+    api: TierPricing, self_hosted: TierPricing, w: Workload, a: float
+) -> BreakEven:
+    """An autoscaled fleet's cost S(c) is a nondecreasing sum of 24 step functions.
+
+    Iterate c ← S(c)/a from c = F/a: every volume below the current c costs more on the
+    fleet than on the API (S(c') >= S(c_prev) = a·c > a·c'), so the first c where the fleet
+    is cheaper is the break-even. Each step passes at least one instance step, and the slope
+    of S (its cost at 100% of the hours' needs) says up front when it never crosses.
+    """
+    never = BreakEven(api.tier_id, self_hosted.tier_id, None, None)
+    probe_calls = 1e6
+    probe = _fleet(self_hosted, w, probe_calls, w.purchase)
+    usd_per_gpu_month = probe.usd_per_gpu_hour * HOURS_PER_MONTH
+    slope = probe.mean_load_gpus / probe_calls * capacity_factor(w.purchase) * usd_per_gpu_month
+    if slope >= a:
+        return never
+    calls = max(w.self_hosted_fixed_usd_per_month / a, 1.0)
+    for _ in range(MAX_BREAK_EVEN_STEPS):
+        candidate = _just_past(calls)
+        if candidate > MAX_CALLS_PER_MONTH:
+            return never
+        sh = _self_hosted_cost(self_hosted, w, candidate).monthly_usd
+        if sh < a * candidate:
+            return BreakEven(api.tier_id, self_hosted.tier_id, candidate, a * candidate)
+        calls = max(sh / a, candidate)
     return never
 
 
@@ -376,14 +626,25 @@ def quote_workload(table: TierTable, workload: Workload) -> WorkloadQuote:
     hosted = [t for t in table.tiers if t.kind == "self-hosted"]
     apis = [t for t in table.tiers if t.kind == "api"]
     evens = tuple(break_even(api, sh, workload) for sh in hosted for api in apis)
-    return WorkloadQuote(table_version=table.version, tiers=tiers, routed=routed, break_even=evens)
+    return WorkloadQuote(
+        table_version=table.version,
+        tiers=tiers,
+        routed=routed,
+        break_even=evens,
+        purchase=workload.purchase,
+        peak_factor=workload.peak_factor,
+        purchase_options=tuple(row for sh in hosted for row in _purchase_options(sh, workload)),
+    )
 
 
 __all__ = [
     "DEFAULT_PEAK_TO_AVERAGE",
     "DEFAULT_SELF_HOSTED_OPS_USD_PER_MONTH",
+    "HOURS_PER_DAY",
     "HOURS_PER_MONTH",
+    "MAX_PEAK_TO_AVERAGE",
     "BreakEven",
+    "PurchaseComparison",
     "TierMonthlyCost",
     "TokenDistribution",
     "Workload",

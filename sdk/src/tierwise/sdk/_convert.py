@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tierwise.sdk import results
+from tierwise.sdk._purchase import PURCHASE_FROM_WIRE
 from tierwise.sdk.errors import FAIL_OPEN_CODES, TierwiseError
 from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
 
@@ -168,6 +169,9 @@ def monthly_cost(message: pricing_pb2.MonthlyCost) -> results.MonthlyCost:
             message.attempts_per_call if message.HasField("attempts_per_call") else None
         ),
         reached_share=dict(message.reached_share),
+        idle_usd=message.idle_usd if message.HasField("idle_usd") else None,
+        mean_instances=message.mean_instances if message.HasField("mean_instances") else None,
+        purchase=PURCHASE_FROM_WIRE.get(message.purchase),
     )
 
 
@@ -188,6 +192,23 @@ def workload_quote(message: pricing_pb2.QuoteWorkloadResponse) -> results.Worklo
             for b in message.break_even
         ),
         table_version=message.table_version,
+        purchase=PURCHASE_FROM_WIRE.get(message.purchase, "on-demand"),
+        peak_factor=message.peak_factor,
+        purchase_options=tuple(
+            results.PurchaseComparison(
+                tier=o.tier,
+                purchase=PURCHASE_FROM_WIRE[o.purchase],
+                usd_per_gpu_hour=o.usd_per_gpu_hour,
+                monthly_usd=o.monthly_usd,
+                instances=o.instances,
+                mean_instances=o.mean_instances,
+                utilisation=o.utilisation,
+                idle_usd=o.idle_usd,
+                autoscaled=o.autoscaled,
+            )
+            for o in message.purchase_options
+            if o.purchase in PURCHASE_FROM_WIRE
+        ),
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from tierwise.sdk._purchase import PURCHASE_TO_WIRE
 from tierwise.sdk.errors import InvalidArgumentError
+from tierwise.sdk.results import Purchase
 from tierwise.v1 import admin_pb2, pricing_pb2, router_pb2
 
 
@@ -147,7 +149,15 @@ def workload(
     self_hosted_fixed_usd_per_month: float | None = None,
     cascade: Sequence[tuple[str, float]] | None = None,
     cascade_start_mix: Mapping[str, float] | None = None,
+    peak_to_average: float | None = None,
+    hourly_profile: Sequence[float] | None = None,
+    autoscale: bool = False,
+    purchase: Purchase = "on-demand",
 ) -> pricing_pb2.QuoteWorkloadRequest:
+    if purchase not in PURCHASE_TO_WIRE:
+        raise InvalidArgumentError(
+            f"purchase: must be one of {', '.join(PURCHASE_TO_WIRE)} (got {purchase!r})"
+        )
     try:
         message = pricing_pb2.Workload(
             calls_per_month=calls_per_month,
@@ -159,6 +169,11 @@ def workload(
         )
         if self_hosted_fixed_usd_per_month is not None:
             message.self_hosted_fixed_usd_per_month = self_hosted_fixed_usd_per_month
+        if peak_to_average is not None:
+            message.peak_to_average = peak_to_average
+        message.hourly_profile.extend(hourly_profile or ())
+        message.autoscale = autoscale
+        message.purchase = PURCHASE_TO_WIRE[purchase]
         if cascade is not None:
             # (tier, escalation rate) in the order tried; start mix: hybrid's starting tiers.
             message.cascade.SetInParent()

@@ -35,6 +35,7 @@ from tierwise.sdk.results import (
     Decision,
     LatencyInfo,
     PolicyInfo,
+    Purchase,
     QuoteResult,
     TierTable,
     WorkloadQuote,
@@ -259,6 +260,10 @@ class AsyncTierwiseClient:
         self_hosted_fixed_usd_per_month: float | None = None,
         cascade: Sequence[tuple[str, float]] | None = None,
         cascade_start_mix: Mapping[str, float] | None = None,
+        peak_to_average: float | None = None,
+        hourly_profile: Sequence[float] | None = None,
+        autoscale: bool = False,
+        purchase: Purchase = "on-demand",
         timeout_s: float | None = None,
     ) -> WorkloadQuote:
         """See TierwiseClient.quote_workload."""
@@ -272,6 +277,10 @@ class AsyncTierwiseClient:
             self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
             cascade=cascade,
             cascade_start_mix=cascade_start_mix,
+            peak_to_average=peak_to_average,
+            hourly_profile=hourly_profile,
+            autoscale=autoscale,
+            purchase=purchase,
         )
         response = await self._invoke(lambda e: e.pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)

@@ -32,6 +32,7 @@ from tierwise.sdk.results import (
     Decision,
     LatencyInfo,
     PolicyInfo,
+    Purchase,
     QuoteResult,
     TierTable,
     WorkloadQuote,
@@ -255,9 +256,19 @@ class TierwiseClient:
         self_hosted_fixed_usd_per_month: float | None = None,
         cascade: Sequence[tuple[str, float]] | None = None,
         cascade_start_mix: Mapping[str, float] | None = None,
+        peak_to_average: float | None = None,
+        hourly_profile: Sequence[float] | None = None,
+        autoscale: bool = False,
+        purchase: Purchase = "on-demand",
         timeout_s: float | None = None,
     ) -> WorkloadQuote:
-        """Monthly cost of a workload per tier and for a routed mix, with break-even volumes."""
+        """Monthly cost of a workload per tier and for a routed mix, with break-even volumes.
+
+        Self-hosted tiers are sized for the peak hour: ``peak_to_average`` (>= 1) or a 24-entry
+        ``hourly_profile`` (not both); ``autoscale`` (with a profile) pays each hour only for
+        the instances it needs. ``purchase`` picks on-demand, reserved or spot GPUs; the
+        result compares all three in ``purchase_options``.
+        """
         request = _requests.workload(
             calls_per_month=calls_per_month,
             input_tokens=input_tokens,
@@ -268,6 +279,10 @@ class TierwiseClient:
             self_hosted_fixed_usd_per_month=self_hosted_fixed_usd_per_month,
             cascade=cascade,
             cascade_start_mix=cascade_start_mix,
+            peak_to_average=peak_to_average,
+            hourly_profile=hourly_profile,
+            autoscale=autoscale,
+            purchase=purchase,
         )
         response = self._invoke(lambda e: e.pricing.QuoteWorkload, request, timeout_s)
         return _convert.workload_quote(response)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
+
+# How self-hosted GPUs are bought.
+Purchase = Literal["on-demand", "reserved", "spot"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,26 @@ class MonthlyCost:
     failed_attempts_usd: float | None = None
     attempts_per_call: float | None = None
     reached_share: Mapping[str, float] = field(default_factory=dict)
+    # Self-hosted only: GPU bill paid for idle capacity, mean instances running, and how the
+    # GPUs are bought.
+    idle_usd: float | None = None
+    mean_instances: float | None = None
+    purchase: Purchase | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseComparison:
+    """One self-hosted tier under one purchase option (instances at the peak hour)."""
+
+    tier: str
+    purchase: Purchase
+    usd_per_gpu_hour: float
+    monthly_usd: float
+    instances: int
+    mean_instances: float
+    utilisation: float
+    idle_usd: float
+    autoscaled: bool
 
 
 @dataclass(frozen=True)
@@ -174,6 +198,15 @@ class WorkloadQuote:
     break_even: tuple[BreakEven, ...]
     table_version: str
     cascade: MonthlyCost | None = None
+    purchase: Purchase = "on-demand"  # how the self-hosted tiers in ``tiers`` are bought
+    peak_factor: float = 0.0  # busiest hour / mean hour used for sizing
+    purchase_options: tuple[PurchaseComparison, ...] = ()
+
+    def purchase_option(self, tier: str, purchase: Purchase) -> PurchaseComparison:
+        for row in self.purchase_options:
+            if row.tier == tier and row.purchase == purchase:
+                return row
+        raise KeyError((tier, purchase))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PurchaseOption(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PURCHASE_OPTION_UNSPECIFIED: _ClassVar[PurchaseOption]
+    PURCHASE_OPTION_ON_DEMAND: _ClassVar[PurchaseOption]
+    PURCHASE_OPTION_RESERVED: _ClassVar[PurchaseOption]
+    PURCHASE_OPTION_SPOT: _ClassVar[PurchaseOption]
+
 class TierKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TIER_KIND_UNSPECIFIED: _ClassVar[TierKind]
     TIER_KIND_API: _ClassVar[TierKind]
     TIER_KIND_SELF_HOSTED: _ClassVar[TierKind]
+PURCHASE_OPTION_UNSPECIFIED: PurchaseOption
+PURCHASE_OPTION_ON_DEMAND: PurchaseOption
+PURCHASE_OPTION_RESERVED: PurchaseOption
+PURCHASE_OPTION_SPOT: PurchaseOption
 TIER_KIND_UNSPECIFIED: TierKind
 TIER_KIND_API: TierKind
 TIER_KIND_SELF_HOSTED: TierKind
@@ -99,7 +110,7 @@ class TokenHistogram(_message.Message):
     def __init__(self, buckets: _Optional[_Iterable[_Union[TokenBucket, _Mapping]]] = ...) -> None: ...
 
 class Workload(_message.Message):
-    __slots__ = ("calls_per_month", "input_tokens", "output_tokens", "cache_hit_rate", "batch_share", "routed_mix", "self_hosted_fixed_usd_per_month", "cascade")
+    __slots__ = ("calls_per_month", "input_tokens", "output_tokens", "cache_hit_rate", "batch_share", "routed_mix", "self_hosted_fixed_usd_per_month", "peak_to_average", "hourly_profile", "autoscale", "purchase", "cascade")
     class RoutedMixEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +125,10 @@ class Workload(_message.Message):
     BATCH_SHARE_FIELD_NUMBER: _ClassVar[int]
     ROUTED_MIX_FIELD_NUMBER: _ClassVar[int]
     SELF_HOSTED_FIXED_USD_PER_MONTH_FIELD_NUMBER: _ClassVar[int]
+    PEAK_TO_AVERAGE_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    AUTOSCALE_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_FIELD_NUMBER: _ClassVar[int]
     CASCADE_FIELD_NUMBER: _ClassVar[int]
     calls_per_month: float
     input_tokens: TokenDistribution
@@ -122,8 +137,12 @@ class Workload(_message.Message):
     batch_share: float
     routed_mix: _containers.ScalarMap[str, float]
     self_hosted_fixed_usd_per_month: float
+    peak_to_average: float
+    hourly_profile: _containers.RepeatedScalarFieldContainer[float]
+    autoscale: bool
+    purchase: PurchaseOption
     cascade: CascadeMix
-    def __init__(self, calls_per_month: _Optional[float] = ..., input_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., output_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., cache_hit_rate: _Optional[float] = ..., batch_share: _Optional[float] = ..., routed_mix: _Optional[_Mapping[str, float]] = ..., self_hosted_fixed_usd_per_month: _Optional[float] = ..., cascade: _Optional[_Union[CascadeMix, _Mapping]] = ...) -> None: ...
+    def __init__(self, calls_per_month: _Optional[float] = ..., input_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., output_tokens: _Optional[_Union[TokenDistribution, _Mapping]] = ..., cache_hit_rate: _Optional[float] = ..., batch_share: _Optional[float] = ..., routed_mix: _Optional[_Mapping[str, float]] = ..., self_hosted_fixed_usd_per_month: _Optional[float] = ..., peak_to_average: _Optional[float] = ..., hourly_profile: _Optional[_Iterable[float]] = ..., autoscale: _Optional[bool] = ..., purchase: _Optional[_Union[PurchaseOption, str]] = ..., cascade: _Optional[_Union[CascadeMix, _Mapping]] = ...) -> None: ...
 
 class CascadeStep(_message.Message):
     __slots__ = ("tier", "escalation_rate")
@@ -155,7 +174,7 @@ class QuoteWorkloadRequest(_message.Message):
     def __init__(self, workload: _Optional[_Union[Workload, _Mapping]] = ...) -> None: ...
 
 class MonthlyCost(_message.Message):
-    __slots__ = ("tier", "model", "monthly_usd", "usd_per_call", "input_usd", "output_usd", "cache_usd", "batch_discount_usd", "instances", "utilisation", "fixed_usd", "failed_attempts_usd", "attempts_per_call", "reached_share")
+    __slots__ = ("tier", "model", "monthly_usd", "usd_per_call", "input_usd", "output_usd", "cache_usd", "batch_discount_usd", "instances", "utilisation", "fixed_usd", "idle_usd", "mean_instances", "purchase", "failed_attempts_usd", "attempts_per_call", "reached_share")
     class ReachedShareEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +193,9 @@ class MonthlyCost(_message.Message):
     INSTANCES_FIELD_NUMBER: _ClassVar[int]
     UTILISATION_FIELD_NUMBER: _ClassVar[int]
     FIXED_USD_FIELD_NUMBER: _ClassVar[int]
+    IDLE_USD_FIELD_NUMBER: _ClassVar[int]
+    MEAN_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_FIELD_NUMBER: _ClassVar[int]
     FAILED_ATTEMPTS_USD_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_PER_CALL_FIELD_NUMBER: _ClassVar[int]
     REACHED_SHARE_FIELD_NUMBER: _ClassVar[int]
@@ -188,10 +210,13 @@ class MonthlyCost(_message.Message):
     instances: int
     utilisation: float
     fixed_usd: float
+    idle_usd: float
+    mean_instances: float
+    purchase: PurchaseOption
     failed_attempts_usd: float
     attempts_per_call: float
     reached_share: _containers.ScalarMap[str, float]
-    def __init__(self, tier: _Optional[str] = ..., model: _Optional[str] = ..., monthly_usd: _Optional[float] = ..., usd_per_call: _Optional[float] = ..., input_usd: _Optional[float] = ..., output_usd: _Optional[float] = ..., cache_usd: _Optional[float] = ..., batch_discount_usd: _Optional[float] = ..., instances: _Optional[int] = ..., utilisation: _Optional[float] = ..., fixed_usd: _Optional[float] = ..., failed_attempts_usd: _Optional[float] = ..., attempts_per_call: _Optional[float] = ..., reached_share: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    def __init__(self, tier: _Optional[str] = ..., model: _Optional[str] = ..., monthly_usd: _Optional[float] = ..., usd_per_call: _Optional[float] = ..., input_usd: _Optional[float] = ..., output_usd: _Optional[float] = ..., cache_usd: _Optional[float] = ..., batch_discount_usd: _Optional[float] = ..., instances: _Optional[int] = ..., utilisation: _Optional[float] = ..., fixed_usd: _Optional[float] = ..., idle_usd: _Optional[float] = ..., mean_instances: _Optional[float] = ..., purchase: _Optional[_Union[PurchaseOption, str]] = ..., failed_attempts_usd: _Optional[float] = ..., attempts_per_call: _Optional[float] = ..., reached_share: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class BreakEven(_message.Message):
     __slots__ = ("api_tier", "self_hosted_tier", "calls_per_month", "monthly_usd_at_break_even")
@@ -205,19 +230,47 @@ class BreakEven(_message.Message):
     monthly_usd_at_break_even: float
     def __init__(self, api_tier: _Optional[str] = ..., self_hosted_tier: _Optional[str] = ..., calls_per_month: _Optional[float] = ..., monthly_usd_at_break_even: _Optional[float] = ...) -> None: ...
 
+class PurchaseComparison(_message.Message):
+    __slots__ = ("tier", "purchase", "usd_per_gpu_hour", "monthly_usd", "instances", "mean_instances", "utilisation", "idle_usd", "autoscaled")
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_FIELD_NUMBER: _ClassVar[int]
+    USD_PER_GPU_HOUR_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_USD_FIELD_NUMBER: _ClassVar[int]
+    INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    MEAN_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    UTILISATION_FIELD_NUMBER: _ClassVar[int]
+    IDLE_USD_FIELD_NUMBER: _ClassVar[int]
+    AUTOSCALED_FIELD_NUMBER: _ClassVar[int]
+    tier: str
+    purchase: PurchaseOption
+    usd_per_gpu_hour: float
+    monthly_usd: float
+    instances: int
+    mean_instances: float
+    utilisation: float
+    idle_usd: float
+    autoscaled: bool
+    def __init__(self, tier: _Optional[str] = ..., purchase: _Optional[_Union[PurchaseOption, str]] = ..., usd_per_gpu_hour: _Optional[float] = ..., monthly_usd: _Optional[float] = ..., instances: _Optional[int] = ..., mean_instances: _Optional[float] = ..., utilisation: _Optional[float] = ..., idle_usd: _Optional[float] = ..., autoscaled: _Optional[bool] = ...) -> None: ...
+
 class QuoteWorkloadResponse(_message.Message):
-    __slots__ = ("tiers", "routed", "break_even", "table_version", "cascade")
+    __slots__ = ("tiers", "routed", "break_even", "table_version", "purchase_options", "purchase", "peak_factor", "cascade")
     TIERS_FIELD_NUMBER: _ClassVar[int]
     ROUTED_FIELD_NUMBER: _ClassVar[int]
     BREAK_EVEN_FIELD_NUMBER: _ClassVar[int]
     TABLE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_FIELD_NUMBER: _ClassVar[int]
+    PEAK_FACTOR_FIELD_NUMBER: _ClassVar[int]
     CASCADE_FIELD_NUMBER: _ClassVar[int]
     tiers: _containers.RepeatedCompositeFieldContainer[MonthlyCost]
     routed: MonthlyCost
     break_even: _containers.RepeatedCompositeFieldContainer[BreakEven]
     table_version: str
+    purchase_options: _containers.RepeatedCompositeFieldContainer[PurchaseComparison]
+    purchase: PurchaseOption
+    peak_factor: float
     cascade: MonthlyCost
-    def __init__(self, tiers: _Optional[_Iterable[_Union[MonthlyCost, _Mapping]]] = ..., routed: _Optional[_Union[MonthlyCost, _Mapping]] = ..., break_even: _Optional[_Iterable[_Union[BreakEven, _Mapping]]] = ..., table_version: _Optional[str] = ..., cascade: _Optional[_Union[MonthlyCost, _Mapping]] = ...) -> None: ...
+    def __init__(self, tiers: _Optional[_Iterable[_Union[MonthlyCost, _Mapping]]] = ..., routed: _Optional[_Union[MonthlyCost, _Mapping]] = ..., break_even: _Optional[_Iterable[_Union[BreakEven, _Mapping]]] = ..., table_version: _Optional[str] = ..., purchase_options: _Optional[_Iterable[_Union[PurchaseComparison, _Mapping]]] = ..., purchase: _Optional[_Union[PurchaseOption, str]] = ..., peak_factor: _Optional[float] = ..., cascade: _Optional[_Union[MonthlyCost, _Mapping]] = ...) -> None: ...
 
 class ListTiersRequest(_message.Message):
     __slots__ = ()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from tierwise.cost_tables.operating_point import OperatingPoint
+from tierwise.cost_tables.purchase import DEFAULT_PURCHASE, PurchaseOption
 from tierwise.cost_tables.quote import RequestQuote, RequestUsage
 from tierwise.cost_tables.tables import TierPricing, TierTable
 from tierwise.cost_tables.workload import (
     BreakEven,
+    PurchaseComparison,
     TierMonthlyCost,
     TokenDistribution,
     Workload,
@@ -14,6 +16,13 @@ from tierwise.cost_tables.workload import (
 )
 from tierwise.server.errors import InvalidRequestError
 from tierwise.v1 import pricing_pb2
+
+_PURCHASE: dict[PurchaseOption, pricing_pb2.PurchaseOption] = {
+    "on-demand": pricing_pb2.PURCHASE_OPTION_ON_DEMAND,
+    "reserved": pricing_pb2.PURCHASE_OPTION_RESERVED,
+    "spot": pricing_pb2.PURCHASE_OPTION_SPOT,
+}
+_PURCHASE_FROM_WIRE: dict[int, PurchaseOption] = {int(w): o for o, w in _PURCHASE.items()}
 
 _KIND = {
     "api": pricing_pb2.TIER_KIND_API,
@@ -67,6 +76,10 @@ def workload_from_message(message: pricing_pb2.Workload) -> Workload:
     if message.HasField("self_hosted_fixed_usd_per_month"):
         optional["self_hosted_fixed_usd_per_month"] = message.self_hosted_fixed_usd_per_month
     return Workload(
+        peak_to_average=(message.peak_to_average if message.HasField("peak_to_average") else None),
+        hourly_profile=tuple(message.hourly_profile) or None,
+        autoscale=message.autoscale,
+        purchase=_purchase_from_message(message.purchase),
         calls_per_month=message.calls_per_month,
         input_tokens=_distribution("workload.input_tokens", message.input_tokens),
         output_tokens=_distribution("workload.output_tokens", message.output_tokens),
@@ -75,6 +88,14 @@ def workload_from_message(message: pricing_pb2.Workload) -> Workload:
         routed_mix=dict(message.routed_mix) or None,
         **optional,
     )
+
+
+def _purchase_from_message(value: int) -> PurchaseOption:
+    if value == pricing_pb2.PURCHASE_OPTION_UNSPECIFIED:
+        return DEFAULT_PURCHASE
+    if value not in _PURCHASE_FROM_WIRE:
+        raise InvalidRequestError("workload.purchase", f"unknown purchase option {value}")
+    return _PURCHASE_FROM_WIRE[value]
 
 
 def monthly_cost_message(cost: TierMonthlyCost) -> pricing_pb2.MonthlyCost:
@@ -94,7 +115,27 @@ def monthly_cost_message(cost: TierMonthlyCost) -> pricing_pb2.MonthlyCost:
         message.utilisation = cost.utilisation
     if cost.fixed_usd is not None:
         message.fixed_usd = cost.fixed_usd
+    if cost.idle_usd is not None:
+        message.idle_usd = cost.idle_usd
+    if cost.mean_instances is not None:
+        message.mean_instances = cost.mean_instances
+    if cost.purchase is not None:
+        message.purchase = _PURCHASE[cost.purchase]
     return message
+
+
+def _purchase_comparison_message(row: PurchaseComparison) -> pricing_pb2.PurchaseComparison:
+    return pricing_pb2.PurchaseComparison(
+        tier=row.tier_id,
+        purchase=_PURCHASE[row.purchase],
+        usd_per_gpu_hour=row.usd_per_gpu_hour,
+        monthly_usd=row.monthly_usd,
+        instances=row.instances,
+        mean_instances=row.mean_instances,
+        utilisation=row.utilisation,
+        idle_usd=row.idle_usd,
+        autoscaled=row.autoscaled,
+    )
 
 
 def _break_even_message(item: BreakEven) -> pricing_pb2.BreakEven:
@@ -113,6 +154,9 @@ def workload_quote_message(quote: WorkloadQuote) -> pricing_pb2.QuoteWorkloadRes
         tiers=[monthly_cost_message(c) for c in quote.tiers],
         break_even=[_break_even_message(b) for b in quote.break_even],
         table_version=quote.table_version,
+        purchase_options=[_purchase_comparison_message(r) for r in quote.purchase_options],
+        purchase=_PURCHASE[quote.purchase],
+        peak_factor=quote.peak_factor,
     )
     if quote.routed is not None:
         message.routed.CopyFrom(monthly_cost_message(quote.routed))
