@@ -34,7 +34,7 @@ class Efficiency:
     mbu: float = 0.5
     mfu_prefill: float = 0.5
     mfu_decode: float = 0.22
-    step_overhead_s: float = 0.0025
+    step_overhead_s: float = 0.0015
     usable_memory_fraction: float = 0.9
     max_batch_per_scheduler: int = 512
     moe_tile_tokens: int = 64
